@@ -1,0 +1,239 @@
+//! Loads a chart from a directory (following symlinks, honouring .helmignore) or a `.tgz`.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
+
+use super::ignore::IgnoreRules;
+use super::{Chart, ChartError, ChartFile, Metadata};
+use crate::codec::parse_yaml;
+use crate::value::Value;
+
+/// Top-level folders addon-operator leaves out of a module that has no Chart.yaml.
+const MODULE_EXCLUDED_DIRS: &[&str] = &["crds", "docs", "hooks", "images", "lib"];
+/// Symlinked folders may loop; no real chart is this deep.
+const MAX_WALK_DEPTH: usize = 32;
+
+/// Loads the chart at `dir`. Without Chart.yaml, the chart is named after the directory
+/// with version 0.2.0, as addon-operator does for modules.
+pub fn load_dir(dir: &Path) -> Result<Chart, ChartError> {
+    let has_chart_yaml = dir.join("Chart.yaml").is_file();
+    let rules = match std::fs::read_to_string(dir.join(".helmignore")) {
+        Ok(text) => IgnoreRules::parse(&text).map_err(|message| ChartError::Ignore {
+            chart: dir.display().to_string(),
+            message,
+        })?,
+        Err(_) => IgnoreRules::parse("").unwrap_or_default(),
+    };
+    let mut files = Vec::new();
+    walk(dir, "", &rules, &mut files, 0, !has_chart_yaml)?;
+    let fallback = if has_chart_yaml {
+        None
+    } else {
+        let name = dir
+            .canonicalize()
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "chart".into());
+        Some(name)
+    };
+    load_files(files, fallback.as_deref(), &dir.display().to_string())
+}
+
+fn walk(
+    root: &Path,
+    rel: &str,
+    rules: &IgnoreRules,
+    out: &mut Vec<ChartFile>,
+    depth: usize,
+    module_mode: bool,
+) -> Result<(), ChartError> {
+    if depth > MAX_WALK_DEPTH {
+        return Err(ChartError::Io {
+            path: root.join(rel).display().to_string(),
+            message: "directory nesting too deep (symlink loop?)".into(),
+        });
+    }
+    let dir = if rel.is_empty() {
+        root.to_path_buf()
+    } else {
+        root.join(rel)
+    };
+    let io = |e: std::io::Error| ChartError::Io {
+        path: dir.display().to_string(),
+        message: e.to_string(),
+    };
+    let mut entries: Vec<_> = std::fs::read_dir(&dir)
+        .map_err(io)?
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    entries.sort();
+    for name in entries {
+        let path = if rel.is_empty() {
+            name.clone()
+        } else {
+            format!("{rel}/{name}")
+        };
+        let full = root.join(&path);
+        // Follow symlinks, as Helm's sympath.Walk does.
+        let Ok(meta) = std::fs::metadata(&full) else {
+            continue;
+        };
+        if meta.is_dir() {
+            if rules.ignored(&path, true)
+                || (module_mode && rel.is_empty() && MODULE_EXCLUDED_DIRS.contains(&name.as_str()))
+            {
+                continue;
+            }
+            walk(root, &path, rules, out, depth + 1, module_mode)?;
+        } else {
+            if rules.ignored(&path, false) {
+                continue;
+            }
+            let mut data = std::fs::read(&full).map_err(|e| ChartError::Io {
+                path: full.display().to_string(),
+                message: e.to_string(),
+            })?;
+            if data.starts_with(&[0xef, 0xbb, 0xbf]) {
+                data.drain(..3);
+            }
+            out.push(ChartFile { name: path, data });
+        }
+    }
+    Ok(())
+}
+
+/// Loads a chart archive (`.tgz`): the first path component is the chart folder.
+pub fn load_archive(bytes: &[u8], origin: &str) -> Result<Chart, ChartError> {
+    let err = |message: String| ChartError::Archive {
+        archive: origin.to_string(),
+        message,
+    };
+    let gz = flate2::read::GzDecoder::new(bytes);
+    let mut tar = tar::Archive::new(gz);
+    let mut files = Vec::new();
+    for entry in tar.entries().map_err(|e| err(e.to_string()))? {
+        let mut entry = entry.map_err(|e| err(e.to_string()))?;
+        if !entry.header().entry_type().is_file() {
+            continue;
+        }
+        let path = entry
+            .path()
+            .map_err(|e| err(e.to_string()))?
+            .to_string_lossy()
+            .replace('\\', "/");
+        if path == "pax_global_header" {
+            continue;
+        }
+        let Some((_, name)) = path.split_once('/') else {
+            continue;
+        };
+        let mut data = Vec::new();
+        entry
+            .read_to_end(&mut data)
+            .map_err(|e| err(e.to_string()))?;
+        if data.starts_with(&[0xef, 0xbb, 0xbf]) {
+            data.drain(..3);
+        }
+        files.push(ChartFile {
+            name: name.to_string(),
+            data,
+        });
+    }
+    if files.is_empty() {
+        return Err(err("no files in chart archive".into()));
+    }
+    load_files(files, None, origin)
+}
+
+/// Sorts loaded files into metadata, values, templates, files and subcharts, like Helm's `LoadFiles`.
+pub fn load_files(
+    files: Vec<ChartFile>,
+    fallback_name: Option<&str>,
+    origin: &str,
+) -> Result<Chart, ChartError> {
+    let mut meta: Option<Metadata> = None;
+    let mut values = Value::map(Default::default());
+    let mut templates = Vec::new();
+    let mut plain = Vec::new();
+    let mut subcharts: BTreeMap<String, Vec<ChartFile>> = BTreeMap::new();
+    for f in files {
+        match f.name.as_str() {
+            "Chart.yaml" => {
+                let text = String::from_utf8_lossy(&f.data);
+                let v = parse_yaml(&text).map_err(|e| ChartError::Yaml {
+                    file: format!("{origin}/Chart.yaml"),
+                    message: e.to_string(),
+                })?;
+                meta = Some(Metadata::from_value(&v));
+            }
+            "values.yaml" => {
+                let text = String::from_utf8_lossy(&f.data);
+                values = match parse_yaml(&text) {
+                    Ok(Value::Nil) => Value::map(Default::default()),
+                    Ok(v @ Value::Map(_)) => v,
+                    Ok(_) => {
+                        return Err(ChartError::Yaml {
+                            file: format!("{origin}/values.yaml"),
+                            message: "values must be a map".into(),
+                        });
+                    }
+                    Err(e) => {
+                        return Err(ChartError::Yaml {
+                            file: format!("{origin}/values.yaml"),
+                            message: e.to_string(),
+                        });
+                    }
+                };
+            }
+            "Chart.lock" | "requirements.yaml" | "requirements.lock" | "values.schema.json" => {}
+            n if n.starts_with("templates/") => templates.push(f),
+            n if n.starts_with("charts/") && !n.ends_with(".prov") => {
+                let rest = &n["charts/".len()..];
+                let (cname, inner) = rest.split_once('/').unwrap_or((rest, ""));
+                subcharts
+                    .entry(cname.to_string())
+                    .or_default()
+                    .push(ChartFile {
+                        name: if inner.is_empty() {
+                            cname.to_string()
+                        } else {
+                            inner.to_string()
+                        },
+                        data: f.data,
+                    });
+            }
+            _ => plain.push(f),
+        }
+    }
+    let meta = match (meta, fallback_name) {
+        (Some(m), _) => m,
+        (None, Some(name)) => Metadata::synthesized(name),
+        (None, None) => {
+            return Err(ChartError::MissingChartYaml {
+                chart: origin.to_string(),
+            });
+        }
+    };
+    let mut dependencies = Vec::new();
+    for (cname, files) in subcharts {
+        let sub_origin = format!("{origin}/charts/{cname}");
+        if cname.ends_with(".tgz") || cname.ends_with(".tar.gz") {
+            let Some(f) = files.into_iter().next() else {
+                continue;
+            };
+            dependencies.push(load_archive(&f.data, &sub_origin)?);
+        } else {
+            dependencies.push(load_files(files, None, &sub_origin)?);
+        }
+    }
+    dependencies.sort_by(|a: &Chart, b: &Chart| a.metadata.name.cmp(&b.metadata.name));
+    Ok(Chart {
+        metadata: meta,
+        values,
+        templates,
+        files: plain,
+        dependencies,
+    })
+}

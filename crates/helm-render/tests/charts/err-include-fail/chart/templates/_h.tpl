@@ -1,0 +1,3 @@
+{{- define "inner" -}}
+{{- fail "inner failure" -}}
+{{- end -}}
