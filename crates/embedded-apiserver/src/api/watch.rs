@@ -1,0 +1,385 @@
+//! Watch streams: replay from history or initial state, then live events, bookmarks and timeouts.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use serde_json::{Value, json};
+use tokio::sync::{broadcast, mpsc};
+use tokio_util::sync::CancellationToken;
+
+use super::present::write_item;
+use super::{Call, Reply};
+use crate::resources::ResourceType;
+use crate::selectors::{FieldSelector, LabelSelector};
+use crate::status::{ApiError, Cause};
+use crate::store::{Event, EventKind};
+
+/// The default lifetime of a watch without `timeoutSeconds`, like the real server's minimum.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1800);
+
+/// Which objects a watch reports.
+struct Filter {
+    namespace: Option<String>,
+    labels: LabelSelector,
+    fields: FieldSelector,
+}
+
+impl Filter {
+    fn matches(&self, namespace: &str, obj: &Value) -> bool {
+        self.namespace.as_deref().is_none_or(|ns| ns == namespace)
+            && self.labels.matches(obj)
+            && self.fields.matches(obj)
+    }
+
+    /// The event type a client sees for `event`, if any: objects that stop matching are DELETED,
+    /// objects that start matching are ADDED.
+    fn translate(&self, event: &Event) -> Option<&'static str> {
+        let now = self.matches(&event.namespace, &event.object);
+        let before = event
+            .previous
+            .as_ref()
+            .is_some_and(|p| self.matches(&event.namespace, p));
+        match event.kind {
+            EventKind::Added => now.then_some("ADDED"),
+            EventKind::Deleted => before.then_some("DELETED"),
+            EventKind::Modified => match (before, now) {
+                (true, true) => Some("MODIFIED"),
+                (false, true) => Some("ADDED"),
+                (true, false) => Some("DELETED"),
+                (false, false) => None,
+            },
+        }
+    }
+}
+
+/// Where the stream starts.
+enum Start {
+    /// Synthetic ADDED events for the current state, optionally closed by an initial-events-end bookmark.
+    Initial {
+        objects: Vec<(String, Arc<Value>)>,
+        rv: u64,
+        end_bookmark: bool,
+    },
+    /// Events from history after the requested version.
+    Replay { events: Vec<Arc<Event>>, rv: u64 },
+    /// The requested version is compacted.
+    Expired(ApiError),
+}
+
+fn frame(rt: &ResourceType, kind: &str, obj: &Arc<Value>) -> Bytes {
+    let mut out = Vec::with_capacity(256);
+    out.extend_from_slice(b"{\"type\":\"");
+    out.extend_from_slice(kind.as_bytes());
+    out.extend_from_slice(b"\",\"object\":");
+    write_item(rt, obj, &mut out);
+    out.extend_from_slice(b"}\n");
+    Bytes::from(out)
+}
+
+fn bookmark(rt: &ResourceType, rv: u64, initial_end: bool) -> Bytes {
+    let mut metadata = json!({ "resourceVersion": rv.to_string() });
+    if initial_end {
+        metadata["annotations"] = json!({ "k8s.io/initial-events-end": "true" });
+    }
+    let obj = json!({ "kind": rt.kind, "apiVersion": rt.api_version(), "metadata": metadata });
+    let line = json!({ "type": "BOOKMARK", "object": obj });
+    Bytes::from(format!("{line}\n"))
+}
+
+fn error_frame(err: &ApiError) -> Bytes {
+    let line = json!({ "type": "ERROR", "object": err.to_status() });
+    Bytes::from(format!("{line}\n"))
+}
+
+fn forbidden_rv_match(message: &str) -> ApiError {
+    ApiError::invalid_field(
+        "ListOptions",
+        "meta.k8s.io",
+        "",
+        Cause {
+            reason: "FieldValueForbidden".to_owned(),
+            message: format!("Forbidden: {message}"),
+            field: "resourceVersionMatch".to_owned(),
+        },
+    )
+}
+
+/// GET with `watch=true`.
+pub fn watch(call: &Call<'_>) -> Result<Reply, ApiError> {
+    let filter = Filter {
+        namespace: call.namespace.clone(),
+        labels: LabelSelector::parse(&call.params.label_selector)?,
+        fields: FieldSelector::parse(&call.params.field_selector)?,
+    };
+    let requested = match call.params.resource_version.as_deref() {
+        None | Some("0") => None,
+        Some(text) => Some(text.parse::<u64>().map_err(|_| {
+            ApiError::bad_request(format!(
+                "Invalid value: {text:?}: resourceVersion must be an unsigned integer"
+            ))
+        })?),
+    };
+    let send_initial = call.params.send_initial_events;
+    let rv_match = call.params.resource_version_match.as_deref();
+    match (send_initial, rv_match) {
+        (Some(_), Some("NotOlderThan")) | (None, None) => {}
+        (Some(_), _) => {
+            return Err(forbidden_rv_match(
+                "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(forbidden_rv_match(
+                "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided",
+            ));
+        }
+    }
+    if send_initial == Some(true) && !call.params.allow_bookmarks {
+        return Err(ApiError::invalid_field(
+            "ListOptions",
+            "meta.k8s.io",
+            "",
+            Cause {
+                reason: "FieldValueForbidden".to_owned(),
+                message:
+                    "Forbidden: sendInitialEvents requires setting allowWatchBookmarks to true"
+                        .to_owned(),
+                field: "allowWatchBookmarks".to_owned(),
+            },
+        ));
+    }
+    let initial = match send_initial {
+        Some(flag) => flag,
+        // Without sendInitialEvents, an unset or "0" resourceVersion starts with the current state.
+        None => requested.is_none(),
+    };
+    let key = call.rt.storage_key();
+    let (rx, start) = call.srv.store.subscribe(|s| {
+        if initial {
+            let objects = s
+                .table(&key)
+                .map(|t| {
+                    t.iter()
+                        .filter(|((ns, _), obj)| filter.matches(ns, obj))
+                        .map(|((ns, _), obj)| (ns.clone(), obj.clone()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            return Start::Initial {
+                objects,
+                rv: s.rv,
+                end_bookmark: send_initial == Some(true),
+            };
+        }
+        match requested {
+            None => Start::Replay {
+                events: Vec::new(),
+                rv: s.rv,
+            },
+            Some(rv) => match s.history.since(rv) {
+                Ok(events) => Start::Replay { events, rv },
+                Err(oldest) => Start::Expired(ApiError::expired(format!(
+                    "too old resource version: {rv} ({oldest})"
+                ))),
+            },
+        }
+    });
+    let (tx, body) = mpsc::channel::<Bytes>(256);
+    let stream = Stream {
+        rt: call.rt.clone(),
+        filter,
+        key,
+        bookmarks: call.params.allow_bookmarks,
+        bookmark_interval: call.srv.bookmark_interval,
+        timeout: call
+            .params
+            .timeout_seconds
+            .map_or(DEFAULT_TIMEOUT, Duration::from_secs),
+        cancel: call.srv.faults.watch_token(),
+        tx,
+    };
+    call.srv.tracker.spawn(stream.run(rx, start));
+    Ok(Reply::Stream(body))
+}
+
+/// One running watch.
+struct Stream {
+    rt: Arc<ResourceType>,
+    filter: Filter,
+    key: crate::resources::StorageKey,
+    bookmarks: bool,
+    bookmark_interval: Duration,
+    timeout: Duration,
+    cancel: CancellationToken,
+    tx: mpsc::Sender<Bytes>,
+}
+
+impl Stream {
+    async fn send(&self, bytes: Bytes) -> bool {
+        self.tx.send(bytes).await.is_ok()
+    }
+
+    async fn run(self, mut rx: broadcast::Receiver<Arc<Event>>, start: Start) {
+        let mut last_rv = match start {
+            Start::Expired(err) => {
+                let _ = self.send(error_frame(&err)).await;
+                return;
+            }
+            Start::Initial {
+                objects,
+                rv,
+                end_bookmark,
+            } => {
+                for (_, obj) in &objects {
+                    if !self.send(frame(&self.rt, "ADDED", obj)).await {
+                        return;
+                    }
+                }
+                if end_bookmark && !self.send(bookmark(&self.rt, rv, true)).await {
+                    return;
+                }
+                rv
+            }
+            Start::Replay { events, rv } => {
+                let mut last = rv;
+                for event in events {
+                    last = event.rv;
+                    if !self.deliver(&event).await {
+                        return;
+                    }
+                }
+                last
+            }
+        };
+        let deadline = tokio::time::sleep(self.timeout);
+        tokio::pin!(deadline);
+        let mut ticker = tokio::time::interval_at(
+            tokio::time::Instant::now() + self.bookmark_interval,
+            self.bookmark_interval,
+        );
+        loop {
+            tokio::select! {
+                () = self.cancel.cancelled() => return,
+                () = self.tx.closed() => return,
+                () = &mut deadline => {
+                    if self.bookmarks {
+                        let _ = self.send(bookmark(&self.rt, last_rv, false)).await;
+                    }
+                    return;
+                }
+                _ = ticker.tick(), if self.bookmarks => {
+                    if !self.send(bookmark(&self.rt, last_rv, false)).await {
+                        return;
+                    }
+                }
+                received = rx.recv() => match received {
+                    Ok(event) => {
+                        if event.rv <= last_rv {
+                            continue;
+                        }
+                        last_rv = event.rv;
+                        if !self.deliver(&event).await {
+                            return;
+                        }
+                    }
+                    // A watcher that cannot keep up is ended, as the real server does; it re-watches.
+                    Err(broadcast::error::RecvError::Lagged(_) | broadcast::error::RecvError::Closed) => return,
+                },
+            }
+        }
+    }
+
+    async fn deliver(&self, event: &Event) -> bool {
+        if event.storage != self.key {
+            return true;
+        }
+        match self.filter.translate(event) {
+            Some(kind) => self.send(frame(&self.rt, kind, &event.object)).await,
+            None => true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::StorageKey;
+
+    fn event(kind: EventKind, before: Option<&str>, after: &str) -> Event {
+        let obj =
+            |app: &str| Arc::new(json!({ "metadata": { "name": "a", "labels": { "app": app } } }));
+        Event {
+            rv: 5,
+            kind,
+            storage: StorageKey::new("", "pods"),
+            namespace: "ns".into(),
+            object: obj(after),
+            previous: before.map(obj),
+        }
+    }
+
+    fn filter() -> Filter {
+        Filter {
+            namespace: Some("ns".into()),
+            labels: LabelSelector::parse("app=web").unwrap(),
+            fields: FieldSelector::default(),
+        }
+    }
+
+    #[test]
+    fn objects_leaving_the_selector_are_reported_deleted() {
+        let f = filter();
+        assert_eq!(
+            f.translate(&event(EventKind::Modified, Some("web"), "db")),
+            Some("DELETED")
+        );
+        assert_eq!(
+            f.translate(&event(EventKind::Modified, Some("db"), "web")),
+            Some("ADDED")
+        );
+        assert_eq!(
+            f.translate(&event(EventKind::Modified, Some("web"), "web")),
+            Some("MODIFIED")
+        );
+        assert_eq!(
+            f.translate(&event(EventKind::Modified, Some("db"), "db")),
+            None
+        );
+    }
+
+    #[test]
+    fn deletes_are_reported_when_the_last_state_matched() {
+        let f = filter();
+        assert_eq!(
+            f.translate(&event(EventKind::Deleted, Some("web"), "web")),
+            Some("DELETED")
+        );
+        assert_eq!(
+            f.translate(&event(EventKind::Deleted, Some("db"), "db")),
+            None
+        );
+    }
+
+    #[test]
+    fn other_namespaces_are_filtered_out() {
+        let f = filter();
+        let mut e = event(EventKind::Added, None, "web");
+        e.namespace = "other".into();
+        assert_eq!(f.translate(&e), None);
+    }
+
+    #[test]
+    fn initial_events_end_bookmark_carries_the_annotation() {
+        let rt = crate::resources::Registry::builtin()
+            .get("", "v1", "pods")
+            .unwrap();
+        let b: Value = serde_json::from_slice(&bookmark(&rt, 9, true)).unwrap();
+        assert_eq!(b["type"], "BOOKMARK");
+        assert_eq!(b["object"]["metadata"]["resourceVersion"], "9");
+        assert_eq!(
+            b["object"]["metadata"]["annotations"]["k8s.io/initial-events-end"],
+            "true"
+        );
+    }
+}

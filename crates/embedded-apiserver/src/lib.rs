@@ -1,0 +1,38 @@
+//! An embedded Kubernetes API server for tests, demos and `--embedded-cluster`.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), embedded_apiserver::Error> {
+//! use embedded_apiserver::{EmbeddedCluster, EmbeddedConfig};
+//! let cluster = EmbeddedCluster::start(EmbeddedConfig::default()).await?;
+//! let client = cluster.client()?;
+//! println!("kubectl --kubeconfig {}", cluster.kubeconfig_path().display());
+//! # drop(client);
+//! cluster.faults().close_watches();
+//! # Ok(()) }
+//! ```
+
+mod api;
+mod cluster;
+mod config;
+mod controller;
+mod crds;
+mod error;
+mod faults;
+mod kubeconfig;
+mod managed;
+mod objects;
+mod proto;
+mod resources;
+mod selectors;
+mod server;
+mod status;
+mod store;
+mod tls;
+
+pub use cluster::{EmbeddedCluster, INITIAL_NAMESPACES};
+pub use config::{EmbeddedConfig, Transport};
+pub use error::Error;
+pub use faults::Faults;
+pub use resources::{Registry, ResourceType, ScalePaths, StorageKey};
+pub use selectors::{FieldSelector, LabelSelector};
+pub use status::ApiError;
