@@ -1,0 +1,224 @@
+//! Handling one queued task: run a hook (rate limit, snapshots, binding-context file, hook-exec,
+//! outputs) or enable a hook's bindings.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use hook_exec::{HookRunSpec, LogContext, LogProxy, TmpFiles};
+use task_queue::{TaskContext, TaskHandler, TaskOutcome};
+use tokio_util::sync::CancellationToken;
+
+use crate::extensions::Extensions;
+use crate::hook::{Hook, HookRegistry};
+use crate::schedule::ScheduleManager;
+use crate::task::{EngineTask, HookRun};
+
+/// How hooks are run.
+#[derive(Debug, Clone)]
+pub struct RunnerConfig {
+    /// Where the per-run files are created (`--tmp-dir`).
+    pub tmp_dir: PathBuf,
+    /// The environment every hook gets before the `*_PATH` variables (the operator's own, plus
+    /// e.g. `KUBECONFIG` for an embedded cluster).
+    pub env: Vec<(OsString, OsString)>,
+    /// `--debug-keep-tmp-files`.
+    pub tmp_files: TmpFiles,
+    /// `--hook-timeout`; a hook's `settings.executionTimeout` wins.
+    pub default_timeout: Option<Duration>,
+    /// `--log-proxy-hook-json`.
+    pub log_proxy: LogProxy,
+}
+
+/// The [`TaskHandler`] of the engine's queues.
+pub struct Runner {
+    registry: Arc<HookRegistry>,
+    config: RunnerConfig,
+    extensions: Extensions,
+    schedules: Arc<Mutex<ScheduleManager>>,
+    /// Cancelled when the shutdown grace period is over: running hooks are killed.
+    kill: CancellationToken,
+}
+
+impl Runner {
+    /// A runner for `registry`.
+    pub fn new(
+        registry: Arc<HookRegistry>,
+        config: RunnerConfig,
+        extensions: Extensions,
+        schedules: Arc<Mutex<ScheduleManager>>,
+        kill: CancellationToken,
+    ) -> Self {
+        Self {
+            registry,
+            config,
+            extensions,
+            schedules,
+            kill,
+        }
+    }
+
+    async fn run_hook(&self, run: &mut HookRun, ctx: &TaskContext<EngineTask>) -> TaskOutcome {
+        let Some(hook) = self.registry.get(&run.hook).cloned() else {
+            tracing::error!(hook = %run.hook, "task for an unknown hook dropped");
+            return TaskOutcome::Success;
+        };
+        tokio::select! {
+            () = hook.rate_limiter.acquire() => {}
+            () = ctx.stopping().cancelled() => return TaskOutcome::Keep,
+        }
+        self.refresh_snapshots(&hook, run);
+        let binding_context = match binding_context::render(&run.contexts, run.format) {
+            Ok(bytes) => bytes,
+            Err(e) => return fail(run, format!("render binding context: {e}")),
+        };
+        let spec = self.spec(&hook, run, ctx.queue_name(), binding_context);
+        tracing::info!(
+            hook = %hook.name,
+            binding = %run.binding,
+            queue = ctx.queue_name(),
+            contexts = run.contexts.len(),
+            "Execute hook"
+        );
+        let output = match hook_exec::run_hook(&spec, &self.kill).await {
+            Ok(output) => output,
+            Err(e) => return fail(run, format!("{} FAILED: {}", hook.name, error_chain(&e))),
+        };
+        if let Some(message) = output.failure_message() {
+            return fail(run, format!("{} FAILED: {message}", hook.name));
+        }
+        if let Err(e) = self.extensions.outputs.apply(&hook, run, &output).await {
+            return fail(run, format!("{}: {e}", hook.name));
+        }
+        tracing::info!(
+            hook = %hook.name,
+            binding = %run.binding,
+            queue = ctx.queue_name(),
+            duration_ms = output.duration.as_millis() as u64,
+            "Hook executed successfully"
+        );
+        TaskOutcome::Success
+    }
+
+    /// Re-reads every included snapshot: hooks see the state at run time, and every context of
+    /// one run sees the same snapshot of a binding.
+    fn refresh_snapshots(&self, hook: &Hook, run: &mut HookRun) {
+        let mut cache: std::collections::HashMap<String, binding_context::Items> =
+            std::collections::HashMap::new();
+        for context in &mut run.contexts {
+            let Some(snapshots) = context.snapshots.as_mut() else {
+                continue;
+            };
+            for (binding, items) in snapshots.iter_mut() {
+                let fresh = cache
+                    .entry(binding.clone())
+                    .or_insert_with(|| self.extensions.snapshots.snapshot(&hook.name, binding));
+                *items = fresh.clone();
+            }
+        }
+    }
+
+    fn spec(&self, hook: &Hook, run: &HookRun, queue: &str, context: Vec<u8>) -> HookRunSpec {
+        let mut spec = HookRunSpec::new(
+            hook.path.clone(),
+            self.config.tmp_dir.clone(),
+            hook.name.clone(),
+        );
+        spec.base_env = self.config.env.clone();
+        spec.binding_context = context;
+        spec.tmp_files = self.config.tmp_files;
+        spec.timeout = hook.timeout(self.config.default_timeout);
+        spec.log_proxy = self.config.log_proxy;
+        spec.sink = Arc::clone(&self.extensions.log_sink);
+        spec.log = LogContext {
+            hook: hook.name.clone(),
+            binding: run.binding.clone(),
+            event: run.binding_type.as_str().to_owned(),
+            task: "HookRun".to_owned(),
+            queue: queue.to_owned(),
+        };
+        spec
+    }
+
+    fn enable_schedules(&self, hook_name: &str) -> TaskOutcome {
+        let Some(hook) = self.registry.get(hook_name) else {
+            return TaskOutcome::Success;
+        };
+        let crontabs = hook.config.schedules.iter().map(|b| &b.crontab);
+        self.schedules
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .enable_hook(&hook.name, crontabs);
+        for binding in &hook.config.schedules {
+            tracing::info!(
+                hook = %hook.name,
+                binding = %binding.name,
+                crontab = binding.crontab.source(),
+                "schedule binding enabled"
+            );
+        }
+        TaskOutcome::Success
+    }
+
+    async fn enable_kubernetes(
+        &self,
+        hook_name: &str,
+        ctx: &mut TaskContext<EngineTask>,
+    ) -> TaskOutcome {
+        let Some(hook) = self.registry.get(hook_name).cloned() else {
+            return TaskOutcome::Success;
+        };
+        match self.extensions.kubernetes.enable(&hook).await {
+            Ok(tasks) => {
+                // Synchronization runs go to the head of main in binding order.
+                for task in tasks.into_iter().rev() {
+                    ctx.push_head(task);
+                }
+                TaskOutcome::Success
+            }
+            Err(error) => {
+                tracing::error!(hook = %hook.name, %error, "enable kubernetes bindings failed");
+                TaskOutcome::Fail { error }
+            }
+        }
+    }
+}
+
+fn fail(run: &HookRun, error: String) -> TaskOutcome {
+    if run.allow_failure {
+        tracing::warn!(hook = %run.hook, binding = %run.binding, %error, "Hook failed, but allowed to fail");
+        TaskOutcome::FailAllowed { error }
+    } else {
+        tracing::error!(hook = %run.hook, binding = %run.binding, %error, "Hook failed");
+        TaskOutcome::Fail { error }
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
+impl TaskHandler<EngineTask> for Runner {
+    async fn handle(
+        &self,
+        task: &mut EngineTask,
+        ctx: &mut TaskContext<EngineTask>,
+    ) -> TaskOutcome {
+        match task {
+            EngineTask::HookRun(run) => self.run_hook(run, ctx).await,
+            EngineTask::EnableScheduleBindings { hook } => self.enable_schedules(hook),
+            EngineTask::EnableKubernetesBindings { hook } => {
+                let hook = hook.clone();
+                self.enable_kubernetes(&hook, ctx).await
+            }
+        }
+    }
+}

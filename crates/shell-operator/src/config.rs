@@ -1,0 +1,767 @@
+//! The validated configuration of `shell-operator start`: flag, else environment variable, else
+//! default (upstream's precedence). The environment is read through [`EnvSource`] so tests pass a
+//! map instead of changing the process environment.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use hook_config::parse_go_duration;
+
+use crate::cli::StartArgs;
+
+/// Environment variable names, as upstream spells them.
+pub mod env {
+    /// `--hooks-dir`.
+    pub const HOOKS_DIR: &str = "SHELL_OPERATOR_HOOKS_DIR";
+    /// `--tmp-dir`.
+    pub const TMP_DIR: &str = "SHELL_OPERATOR_TMP_DIR";
+    /// `--listen-address`.
+    pub const LISTEN_ADDRESS: &str = "SHELL_OPERATOR_LISTEN_ADDRESS";
+    /// `--listen-port`.
+    pub const LISTEN_PORT: &str = "SHELL_OPERATOR_LISTEN_PORT";
+    /// `--prometheus-metrics-prefix`.
+    pub const PROMETHEUS_METRICS_PREFIX: &str = "SHELL_OPERATOR_PROMETHEUS_METRICS_PREFIX";
+    /// `--namespace`.
+    pub const NAMESPACE: &str = "SHELL_OPERATOR_NAMESPACE";
+    /// `--kube-context`.
+    pub const KUBE_CONTEXT: &str = "KUBE_CONTEXT";
+    /// `--kube-config`.
+    pub const KUBE_CONFIG: &str = "KUBE_CONFIG";
+    /// `--kube-server`.
+    pub const KUBE_SERVER: &str = "KUBE_SERVER";
+    /// `--kube-client-qps`.
+    pub const KUBE_CLIENT_QPS: &str = "KUBE_CLIENT_QPS";
+    /// `--kube-client-burst`.
+    pub const KUBE_CLIENT_BURST: &str = "KUBE_CLIENT_BURST";
+    /// `--object-patcher-kube-client-qps`.
+    pub const OBJECT_PATCHER_KUBE_CLIENT_QPS: &str = "OBJECT_PATCHER_KUBE_CLIENT_QPS";
+    /// `--object-patcher-kube-client-burst`.
+    pub const OBJECT_PATCHER_KUBE_CLIENT_BURST: &str = "OBJECT_PATCHER_KUBE_CLIENT_BURST";
+    /// `--object-patcher-kube-client-timeout`.
+    pub const OBJECT_PATCHER_KUBE_CLIENT_TIMEOUT: &str = "OBJECT_PATCHER_KUBE_CLIENT_TIMEOUT";
+    /// `--log-level`.
+    pub const LOG_LEVEL: &str = "LOG_LEVEL";
+    /// `--log-type`.
+    pub const LOG_TYPE: &str = "LOG_TYPE";
+    /// `--log-no-time`.
+    pub const LOG_NO_TIME: &str = "LOG_NO_TIME";
+    /// `--log-proxy-hook-json`.
+    pub const LOG_PROXY_HOOK_JSON: &str = "LOG_PROXY_HOOK_JSON";
+    /// `--validating-webhook-configuration-name`.
+    pub const VALIDATING_WEBHOOK_CONFIGURATION_NAME: &str = "VALIDATING_WEBHOOK_CONFIGURATION_NAME";
+    /// `--validating-webhook-service-name`.
+    pub const VALIDATING_WEBHOOK_SERVICE_NAME: &str = "VALIDATING_WEBHOOK_SERVICE_NAME";
+    /// `--validating-webhook-server-cert`.
+    pub const VALIDATING_WEBHOOK_SERVER_CERT: &str = "VALIDATING_WEBHOOK_SERVER_CERT";
+    /// `--validating-webhook-server-key`.
+    pub const VALIDATING_WEBHOOK_SERVER_KEY: &str = "VALIDATING_WEBHOOK_SERVER_KEY";
+    /// `--validating-webhook-ca`.
+    pub const VALIDATING_WEBHOOK_CA: &str = "VALIDATING_WEBHOOK_CA";
+    /// `--validating-webhook-client-ca` (comma-separated).
+    pub const VALIDATING_WEBHOOK_CLIENT_CA: &str = "VALIDATING_WEBHOOK_CLIENT_CA";
+    /// `--validating-webhook-failure-policy`.
+    pub const VALIDATING_WEBHOOK_FAILURE_POLICY: &str = "VALIDATING_WEBHOOK_FAILURE_POLICY";
+    /// `--validating-webhook-listen-port`.
+    pub const VALIDATING_WEBHOOK_LISTEN_PORT: &str = "VALIDATING_WEBHOOK_LISTEN_PORT";
+    /// `--validating-webhook-listen-address`.
+    pub const VALIDATING_WEBHOOK_LISTEN_ADDRESS: &str = "VALIDATING_WEBHOOK_LISTEN_ADDRESS";
+    /// `--conversion-webhook-service-name`.
+    pub const CONVERSION_WEBHOOK_SERVICE_NAME: &str = "CONVERSION_WEBHOOK_SERVICE_NAME";
+    /// `--conversion-webhook-server-cert`.
+    pub const CONVERSION_WEBHOOK_SERVER_CERT: &str = "CONVERSION_WEBHOOK_SERVER_CERT";
+    /// `--conversion-webhook-server-key`.
+    pub const CONVERSION_WEBHOOK_SERVER_KEY: &str = "CONVERSION_WEBHOOK_SERVER_KEY";
+    /// `--conversion-webhook-ca`.
+    pub const CONVERSION_WEBHOOK_CA: &str = "CONVERSION_WEBHOOK_CA";
+    /// `--conversion-webhook-client-ca` (comma-separated).
+    pub const CONVERSION_WEBHOOK_CLIENT_CA: &str = "CONVERSION_WEBHOOK_CLIENT_CA";
+    /// `--conversion-webhook-listen-port`.
+    pub const CONVERSION_WEBHOOK_LISTEN_PORT: &str = "CONVERSION_WEBHOOK_LISTEN_PORT";
+    /// `--conversion-webhook-listen-address`.
+    pub const CONVERSION_WEBHOOK_LISTEN_ADDRESS: &str = "CONVERSION_WEBHOOK_LISTEN_ADDRESS";
+    /// `--debug-unix-socket`.
+    pub const DEBUG_UNIX_SOCKET: &str = "DEBUG_UNIX_SOCKET";
+    /// `--debug-http-addr`.
+    pub const DEBUG_HTTP_SERVER_ADDR: &str = "DEBUG_HTTP_SERVER_ADDR";
+    /// `--debug-keep-tmp-files`.
+    pub const DEBUG_KEEP_TMP_FILES: &str = "DEBUG_KEEP_TMP_FILES";
+    /// `--debug-kubernetes-api`.
+    pub const DEBUG_KUBERNETES_API: &str = "DEBUG_KUBERNETES_API";
+    /// `--hook-timeout` (ours).
+    pub const HOOK_TIMEOUT: &str = "SHELL_OPERATOR_HOOK_TIMEOUT";
+    /// `--shutdown-grace-period` (ours).
+    pub const SHUTDOWN_GRACE_PERIOD: &str = "SHELL_OPERATOR_SHUTDOWN_GRACE_PERIOD";
+    /// `--embedded-cluster` (ours).
+    pub const EMBEDDED_CLUSTER: &str = "SHELL_OPERATOR_EMBEDDED_CLUSTER";
+    /// `--embedded-cluster-kubeconfig` (ours).
+    pub const EMBEDDED_CLUSTER_KUBECONFIG: &str = "SHELL_OPERATOR_EMBEDDED_CLUSTER_KUBECONFIG";
+    /// Env-only: `no` turns off `tasks_queue_action_duration_seconds`.
+    pub const QUEUE_ACTIONS_METRICS: &str = "QUEUE_ACTIONS_METRICS";
+    /// Env-only: OTLP traces endpoint.
+    pub const TRACING_OTLP_ENDPOINT: &str = "TRACING_OTLP_ENDPOINT";
+    /// Env-only: bearer token for the OTLP endpoint.
+    pub const TRACING_OTLP_AUTH_TOKEN: &str = "TRACING_OTLP_AUTH_TOKEN";
+}
+
+/// Where environment variables come from.
+pub trait EnvSource {
+    /// The value of `name`, if set.
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+/// The process environment.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProcessEnv;
+
+impl EnvSource for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+}
+
+impl EnvSource for HashMap<String, String> {
+    fn var(&self, name: &str) -> Option<String> {
+        self.get(name).cloned()
+    }
+}
+
+/// A flag (or its variable) holds a value of the wrong shape.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid value '{value}' for --{flag}: {reason}")]
+pub struct ConfigError {
+    /// The flag's long name.
+    pub flag: &'static str,
+    /// The offending value.
+    pub value: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+/// Log verbosity. Upstream maps unknown names to `info`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogLevel {
+    /// `trace`.
+    Trace,
+    /// `debug`.
+    Debug,
+    /// `info`.
+    Info,
+    /// `warn`.
+    Warn,
+    /// `error` (and `fatal`).
+    Error,
+}
+
+impl LogLevel {
+    fn parse(s: &str) -> Self {
+        match s.to_ascii_lowercase().as_str() {
+            "trace" => Self::Trace,
+            "debug" => Self::Debug,
+            "warn" | "warning" => Self::Warn,
+            "error" | "fatal" => Self::Error,
+            _ => Self::Info,
+        }
+    }
+}
+
+/// The log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One JSON object per line, upstream's field names.
+    Json,
+    /// Human-readable lines.
+    Text,
+    /// Human-readable lines with ANSI colours.
+    Color,
+}
+
+/// Logging options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogConfig {
+    /// `--log-level`.
+    pub level: LogLevel,
+    /// `--log-type`.
+    pub format: LogFormat,
+    /// `--log-no-time`.
+    pub no_time: bool,
+    /// `--log-proxy-hook-json`.
+    pub proxy_hook_json: bool,
+}
+
+/// Kubernetes client options.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KubeClientConfig {
+    /// `--kube-context`.
+    pub context: Option<String>,
+    /// `--kube-config`.
+    pub config: Option<PathBuf>,
+    /// `--kube-server` (accepted, unused like upstream).
+    pub server: Option<String>,
+    /// `--kube-client-qps`.
+    pub qps: f32,
+    /// `--kube-client-burst`.
+    pub burst: u32,
+    /// `--object-patcher-kube-client-qps`.
+    pub patcher_qps: f32,
+    /// `--object-patcher-kube-client-burst`.
+    pub patcher_burst: u32,
+    /// `--object-patcher-kube-client-timeout`.
+    pub patcher_timeout: Duration,
+}
+
+/// One webhook server's options (validating or conversion).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookServerConfig {
+    /// The Service name put into the webhook clientConfig.
+    pub service_name: String,
+    /// TLS certificate path.
+    pub server_cert: PathBuf,
+    /// TLS key path.
+    pub server_key: PathBuf,
+    /// CA bundle path.
+    pub ca: PathBuf,
+    /// Client CA paths; non-empty means client certificates are required.
+    pub client_ca: Vec<PathBuf>,
+    /// Listen port.
+    pub listen_port: u16,
+    /// Listen address.
+    pub listen_address: String,
+}
+
+/// Debug options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DebugConfig {
+    /// `--debug-unix-socket`.
+    pub unix_socket: PathBuf,
+    /// `--debug-http-addr`.
+    pub http_addr: Option<String>,
+    /// `--debug-keep-tmp-files`.
+    pub keep_tmp_files: bool,
+    /// `--debug-kubernetes-api`.
+    pub kubernetes_api: bool,
+}
+
+/// Everything `shell-operator start` needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// `--hooks-dir`, as given (made absolute at startup).
+    pub hooks_dir: PathBuf,
+    /// `--tmp-dir`; empty means a fresh temporary directory.
+    pub tmp_dir: PathBuf,
+    /// `--listen-address`.
+    pub listen_address: String,
+    /// `--listen-port`.
+    pub listen_port: u16,
+    /// `--prometheus-metrics-prefix`.
+    pub prometheus_metrics_prefix: String,
+    /// `--namespace`.
+    pub namespace: String,
+    /// Kubernetes clients.
+    pub kube: KubeClientConfig,
+    /// Logging.
+    pub log: LogConfig,
+    /// `--validating-webhook-configuration-name`.
+    pub validating_webhook_configuration_name: String,
+    /// `--validating-webhook-failure-policy` (accepted, unused like upstream).
+    pub validating_webhook_failure_policy: String,
+    /// The validating webhook server.
+    pub validating_webhook: WebhookServerConfig,
+    /// The conversion webhook server.
+    pub conversion_webhook: WebhookServerConfig,
+    /// Debug options.
+    pub debug: DebugConfig,
+    /// `--hook-timeout`.
+    pub hook_timeout: Option<Duration>,
+    /// `--shutdown-grace-period`.
+    pub shutdown_grace_period: Duration,
+    /// `--embedded-cluster`.
+    pub embedded_cluster: bool,
+    /// `--embedded-cluster-kubeconfig`, resolved against the tmp dir default.
+    pub embedded_cluster_kubeconfig: PathBuf,
+    /// `QUEUE_ACTIONS_METRICS` is not `no`.
+    pub queue_actions_metrics: bool,
+    /// `TRACING_OTLP_ENDPOINT`.
+    pub tracing_otlp_endpoint: Option<String>,
+    /// `TRACING_OTLP_AUTH_TOKEN`.
+    pub tracing_otlp_auth_token: Option<String>,
+}
+
+/// Flag, else variable, else nothing.
+struct Resolver<'a> {
+    env: &'a dyn EnvSource,
+}
+
+impl Resolver<'_> {
+    fn string(&self, flag: &Option<String>, var: &str) -> Option<String> {
+        flag.clone().or_else(|| self.env.var(var))
+    }
+
+    fn or(&self, flag: &Option<String>, var: &str, default: &str) -> String {
+        self.string(flag, var).unwrap_or_else(|| default.to_owned())
+    }
+
+    fn non_empty(&self, flag: &Option<String>, var: &str) -> Option<String> {
+        self.string(flag, var).filter(|s| !s.is_empty())
+    }
+
+    fn parsed<T: std::str::FromStr>(
+        &self,
+        flag: &Option<String>,
+        var: &str,
+        name: &'static str,
+        default: T,
+    ) -> Result<T, ConfigError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        match self.string(flag, var) {
+            None => Ok(default),
+            Some(v) => v.trim().parse().map_err(|e: T::Err| ConfigError {
+                flag: name,
+                value: v.clone(),
+                reason: e.to_string(),
+            }),
+        }
+    }
+
+    fn boolean(
+        &self,
+        flag: &Option<String>,
+        var: &str,
+        name: &'static str,
+    ) -> Result<bool, ConfigError> {
+        match self.string(flag, var) {
+            None => Ok(false),
+            Some(v) => parse_go_bool(&v).ok_or_else(|| ConfigError {
+                flag: name,
+                value: v.clone(),
+                reason: "expected a boolean".to_owned(),
+            }),
+        }
+    }
+
+    fn duration(
+        &self,
+        flag: &Option<String>,
+        var: &str,
+        name: &'static str,
+    ) -> Result<Option<Duration>, ConfigError> {
+        match self.non_empty(flag, var) {
+            None => Ok(None),
+            Some(v) => parse_go_duration(&v).map(Some).map_err(|e| ConfigError {
+                flag: name,
+                value: v.clone(),
+                reason: e.to_string(),
+            }),
+        }
+    }
+
+    fn list(&self, flag: &[String], var: &str) -> Vec<PathBuf> {
+        if !flag.is_empty() {
+            return flag.iter().map(PathBuf::from).collect();
+        }
+        self.env
+            .var(var)
+            .map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(PathBuf::from)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// Go's `strconv.ParseBool`.
+fn parse_go_bool(s: &str) -> Option<bool> {
+    match s {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
+        _ => None,
+    }
+}
+
+impl Config {
+    /// Resolves the `start` flags against `env` and the defaults.
+    pub fn resolve(args: &StartArgs, env: &dyn EnvSource) -> Result<Self, ConfigError> {
+        let r = Resolver { env };
+        let a = args;
+        let tmp_dir = PathBuf::from(r.or(&a.tmp_dir, env::TMP_DIR, "/tmp/shell-operator"));
+        let log_type = r.or(&a.log_type, env::LOG_TYPE, "text");
+        let format = match log_type.to_ascii_lowercase().as_str() {
+            "json" => LogFormat::Json,
+            "text" | "" => LogFormat::Text,
+            "color" => LogFormat::Color,
+            _ => {
+                return Err(ConfigError {
+                    flag: "log-type",
+                    value: log_type,
+                    reason: "expected json, text or color".to_owned(),
+                });
+            }
+        };
+        let embedded_cluster_kubeconfig = r
+            .non_empty(
+                &a.embedded_cluster_kubeconfig,
+                env::EMBEDDED_CLUSTER_KUBECONFIG,
+            )
+            .map(PathBuf::from)
+            .unwrap_or_else(|| tmp_dir.join("embedded-kubeconfig.yaml"));
+        Ok(Self {
+            hooks_dir: PathBuf::from(r.or(&a.hooks_dir, env::HOOKS_DIR, "hooks")),
+            tmp_dir,
+            listen_address: r.or(&a.listen_address, env::LISTEN_ADDRESS, "0.0.0.0"),
+            listen_port: r.parsed(&a.listen_port, env::LISTEN_PORT, "listen-port", 9115)?,
+            prometheus_metrics_prefix: r.or(
+                &a.prometheus_metrics_prefix,
+                env::PROMETHEUS_METRICS_PREFIX,
+                "shell_operator_",
+            ),
+            namespace: r.or(&a.namespace, env::NAMESPACE, ""),
+            kube: KubeClientConfig {
+                context: r.non_empty(&a.kube_context, env::KUBE_CONTEXT),
+                config: r
+                    .non_empty(&a.kube_config, env::KUBE_CONFIG)
+                    .map(PathBuf::from),
+                server: r.non_empty(&a.kube_server, env::KUBE_SERVER),
+                qps: r.parsed(
+                    &a.kube_client_qps,
+                    env::KUBE_CLIENT_QPS,
+                    "kube-client-qps",
+                    5.0,
+                )?,
+                burst: r.parsed(
+                    &a.kube_client_burst,
+                    env::KUBE_CLIENT_BURST,
+                    "kube-client-burst",
+                    10,
+                )?,
+                patcher_qps: r.parsed(
+                    &a.object_patcher_kube_client_qps,
+                    env::OBJECT_PATCHER_KUBE_CLIENT_QPS,
+                    "object-patcher-kube-client-qps",
+                    5.0,
+                )?,
+                patcher_burst: r.parsed(
+                    &a.object_patcher_kube_client_burst,
+                    env::OBJECT_PATCHER_KUBE_CLIENT_BURST,
+                    "object-patcher-kube-client-burst",
+                    10,
+                )?,
+                patcher_timeout: r
+                    .duration(
+                        &a.object_patcher_kube_client_timeout,
+                        env::OBJECT_PATCHER_KUBE_CLIENT_TIMEOUT,
+                        "object-patcher-kube-client-timeout",
+                    )?
+                    .unwrap_or(Duration::from_secs(10)),
+            },
+            log: LogConfig {
+                level: LogLevel::parse(&r.or(&a.log_level, env::LOG_LEVEL, "info")),
+                format,
+                no_time: r.boolean(&a.log_no_time, env::LOG_NO_TIME, "log-no-time")?,
+                proxy_hook_json: r.boolean(
+                    &a.log_proxy_hook_json,
+                    env::LOG_PROXY_HOOK_JSON,
+                    "log-proxy-hook-json",
+                )?,
+            },
+            validating_webhook_configuration_name: r.or(
+                &a.validating_webhook_configuration_name,
+                env::VALIDATING_WEBHOOK_CONFIGURATION_NAME,
+                "shell-operator-hooks",
+            ),
+            validating_webhook_failure_policy: r.or(
+                &a.validating_webhook_failure_policy,
+                env::VALIDATING_WEBHOOK_FAILURE_POLICY,
+                "Fail",
+            ),
+            validating_webhook: WebhookServerConfig {
+                service_name: r.or(
+                    &a.validating_webhook_service_name,
+                    env::VALIDATING_WEBHOOK_SERVICE_NAME,
+                    "shell-operator-validating-svc",
+                ),
+                server_cert: r
+                    .or(
+                        &a.validating_webhook_server_cert,
+                        env::VALIDATING_WEBHOOK_SERVER_CERT,
+                        "/validating-certs/tls.crt",
+                    )
+                    .into(),
+                server_key: r
+                    .or(
+                        &a.validating_webhook_server_key,
+                        env::VALIDATING_WEBHOOK_SERVER_KEY,
+                        "/validating-certs/tls.key",
+                    )
+                    .into(),
+                ca: r
+                    .or(
+                        &a.validating_webhook_ca,
+                        env::VALIDATING_WEBHOOK_CA,
+                        "/validating-certs/ca.crt",
+                    )
+                    .into(),
+                client_ca: r.list(
+                    &a.validating_webhook_client_ca,
+                    env::VALIDATING_WEBHOOK_CLIENT_CA,
+                ),
+                listen_port: r.parsed(
+                    &a.validating_webhook_listen_port,
+                    env::VALIDATING_WEBHOOK_LISTEN_PORT,
+                    "validating-webhook-listen-port",
+                    9680,
+                )?,
+                listen_address: r.or(
+                    &a.validating_webhook_listen_address,
+                    env::VALIDATING_WEBHOOK_LISTEN_ADDRESS,
+                    "0.0.0.0",
+                ),
+            },
+            conversion_webhook: WebhookServerConfig {
+                service_name: r.or(
+                    &a.conversion_webhook_service_name,
+                    env::CONVERSION_WEBHOOK_SERVICE_NAME,
+                    "shell-operator-conversion-svc",
+                ),
+                server_cert: r
+                    .or(
+                        &a.conversion_webhook_server_cert,
+                        env::CONVERSION_WEBHOOK_SERVER_CERT,
+                        "/conversion-certs/tls.crt",
+                    )
+                    .into(),
+                server_key: r
+                    .or(
+                        &a.conversion_webhook_server_key,
+                        env::CONVERSION_WEBHOOK_SERVER_KEY,
+                        "/conversion-certs/tls.key",
+                    )
+                    .into(),
+                ca: r
+                    .or(
+                        &a.conversion_webhook_ca,
+                        env::CONVERSION_WEBHOOK_CA,
+                        "/conversion-certs/ca.crt",
+                    )
+                    .into(),
+                client_ca: r.list(
+                    &a.conversion_webhook_client_ca,
+                    env::CONVERSION_WEBHOOK_CLIENT_CA,
+                ),
+                listen_port: r.parsed(
+                    &a.conversion_webhook_listen_port,
+                    env::CONVERSION_WEBHOOK_LISTEN_PORT,
+                    "conversion-webhook-listen-port",
+                    9681,
+                )?,
+                listen_address: r.or(
+                    &a.conversion_webhook_listen_address,
+                    env::CONVERSION_WEBHOOK_LISTEN_ADDRESS,
+                    "0.0.0.0",
+                ),
+            },
+            debug: DebugConfig {
+                unix_socket: r
+                    .or(
+                        &a.debug_unix_socket,
+                        env::DEBUG_UNIX_SOCKET,
+                        "/var/run/shell-operator/debug.socket",
+                    )
+                    .into(),
+                http_addr: r.non_empty(&a.debug_http_addr, env::DEBUG_HTTP_SERVER_ADDR),
+                keep_tmp_files: r.boolean(
+                    &a.debug_keep_tmp_files,
+                    env::DEBUG_KEEP_TMP_FILES,
+                    "debug-keep-tmp-files",
+                )?,
+                kubernetes_api: r.boolean(
+                    &a.debug_kubernetes_api,
+                    env::DEBUG_KUBERNETES_API,
+                    "debug-kubernetes-api",
+                )?,
+            },
+            hook_timeout: r.duration(&a.hook_timeout, env::HOOK_TIMEOUT, "hook-timeout")?,
+            shutdown_grace_period: r
+                .duration(
+                    &a.shutdown_grace_period,
+                    env::SHUTDOWN_GRACE_PERIOD,
+                    "shutdown-grace-period",
+                )?
+                .unwrap_or(Duration::from_secs(30)),
+            embedded_cluster: r.boolean(
+                &a.embedded_cluster,
+                env::EMBEDDED_CLUSTER,
+                "embedded-cluster",
+            )?,
+            embedded_cluster_kubeconfig,
+            queue_actions_metrics: env.var(env::QUEUE_ACTIONS_METRICS).as_deref() != Some("no"),
+            tracing_otlp_endpoint: env
+                .var(env::TRACING_OTLP_ENDPOINT)
+                .filter(|s| !s.is_empty()),
+            tracing_otlp_auth_token: env
+                .var(env::TRACING_OTLP_AUTH_TOKEN)
+                .filter(|s| !s.is_empty()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::Cli;
+    use clap::Parser;
+
+    fn resolve(args: &[&str], env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let cli =
+            Cli::try_parse_from(std::iter::once("shell-operator").chain(args.iter().copied()))
+                .unwrap();
+        let env: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::resolve(cli.start_args(), &env)
+    }
+
+    #[test]
+    fn defaults_match_upstream() {
+        let c = resolve(&["start"], &[]).unwrap();
+        assert_eq!(c.hooks_dir, PathBuf::from("hooks"));
+        assert_eq!(c.tmp_dir, PathBuf::from("/tmp/shell-operator"));
+        assert_eq!(c.listen_address, "0.0.0.0");
+        assert_eq!(c.listen_port, 9115);
+        assert_eq!(c.prometheus_metrics_prefix, "shell_operator_");
+        assert_eq!(c.kube.qps, 5.0);
+        assert_eq!(c.kube.burst, 10);
+        assert_eq!(c.kube.patcher_timeout, Duration::from_secs(10));
+        assert_eq!(c.log.level, LogLevel::Info);
+        assert_eq!(c.log.format, LogFormat::Text);
+        assert_eq!(
+            c.validating_webhook_configuration_name,
+            "shell-operator-hooks"
+        );
+        assert_eq!(c.validating_webhook.listen_port, 9680);
+        assert_eq!(c.conversion_webhook.listen_port, 9681);
+        assert_eq!(
+            c.conversion_webhook.ca,
+            PathBuf::from("/conversion-certs/ca.crt")
+        );
+        assert_eq!(
+            c.debug.unix_socket,
+            PathBuf::from("/var/run/shell-operator/debug.socket")
+        );
+        assert_eq!(c.hook_timeout, None);
+        assert_eq!(c.shutdown_grace_period, Duration::from_secs(30));
+        assert_eq!(
+            c.embedded_cluster_kubeconfig,
+            PathBuf::from("/tmp/shell-operator/embedded-kubeconfig.yaml")
+        );
+        assert!(c.queue_actions_metrics);
+    }
+
+    #[test]
+    fn a_flag_beats_its_variable_which_beats_the_default() {
+        let env = [(env::HOOKS_DIR, "/env-hooks"), (env::LOG_LEVEL, "debug")];
+        let c = resolve(&["start", "--hooks-dir", "/flag-hooks"], &env).unwrap();
+        assert_eq!(c.hooks_dir, PathBuf::from("/flag-hooks"));
+        assert_eq!(c.log.level, LogLevel::Debug);
+    }
+
+    #[test]
+    fn flags_work_without_the_start_subcommand() {
+        let c = resolve(&["--hooks-dir=/x", "--debug-keep-tmp-files"], &[]).unwrap();
+        assert_eq!(c.hooks_dir, PathBuf::from("/x"));
+        assert!(c.debug.keep_tmp_files);
+    }
+
+    #[test]
+    fn booleans_follow_go_parse_bool_and_accept_an_explicit_false() {
+        let c = resolve(
+            &["start", "--log-no-time=false"],
+            &[(env::LOG_NO_TIME, "true")],
+        )
+        .unwrap();
+        assert!(!c.log.no_time);
+        let c = resolve(&["start"], &[(env::DEBUG_KEEP_TMP_FILES, "1")]).unwrap();
+        assert!(c.debug.keep_tmp_files);
+        assert!(resolve(&["start"], &[(env::LOG_NO_TIME, "yes")]).is_err());
+    }
+
+    #[test]
+    fn client_cas_come_from_repeated_flags_or_a_comma_separated_variable() {
+        let c = resolve(
+            &["start"],
+            &[(env::VALIDATING_WEBHOOK_CLIENT_CA, "/a.crt,/b.crt")],
+        )
+        .unwrap();
+        assert_eq!(
+            c.validating_webhook.client_ca,
+            vec![PathBuf::from("/a.crt"), PathBuf::from("/b.crt")]
+        );
+        let c = resolve(
+            &[
+                "start",
+                "--conversion-webhook-client-ca",
+                "/c.crt",
+                "--conversion-webhook-client-ca",
+                "/d.crt",
+            ],
+            &[],
+        )
+        .unwrap();
+        assert_eq!(c.conversion_webhook.client_ca.len(), 2);
+    }
+
+    #[test]
+    fn our_duration_flags_take_go_durations() {
+        let c = resolve(
+            &[
+                "start",
+                "--hook-timeout",
+                "1m30s",
+                "--shutdown-grace-period=5s",
+            ],
+            &[],
+        )
+        .unwrap();
+        assert_eq!(c.hook_timeout, Some(Duration::from_secs(90)));
+        assert_eq!(c.shutdown_grace_period, Duration::from_secs(5));
+        let err = resolve(&["start", "--hook-timeout", "soon"], &[]).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("invalid value 'soon' for --hook-timeout")
+        );
+    }
+
+    #[test]
+    fn unknown_log_levels_mean_info_but_unknown_log_types_are_rejected() {
+        let c = resolve(&["start", "--log-level", "chatty"], &[]).unwrap();
+        assert_eq!(c.log.level, LogLevel::Info);
+        let c = resolve(&["start"], &[(env::LOG_TYPE, "json")]).unwrap();
+        assert_eq!(c.log.format, LogFormat::Json);
+        assert!(resolve(&["start", "--log-type", "xml"], &[]).is_err());
+    }
+
+    #[test]
+    fn the_embedded_kubeconfig_defaults_under_the_tmp_dir() {
+        let c = resolve(
+            &["start", "--tmp-dir", "/var/tmp/so", "--embedded-cluster"],
+            &[],
+        )
+        .unwrap();
+        assert!(c.embedded_cluster);
+        assert_eq!(
+            c.embedded_cluster_kubeconfig,
+            PathBuf::from("/var/tmp/so/embedded-kubeconfig.yaml")
+        );
+    }
+
+    #[test]
+    fn the_removed_jq_library_path_flag_is_rejected_like_upstream() {
+        let parsed = Cli::try_parse_from(["shell-operator", "start", "--jq-library-path", "/x"]);
+        assert!(parsed.is_err());
+    }
+}

@@ -1,0 +1,7 @@
+//! The shell-operator binary's library part: command line, configuration, logging and the `start`
+//! command. `main.rs` only parses, builds and runs.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod logging;
