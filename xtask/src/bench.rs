@@ -4,12 +4,13 @@
 
 use anyhow::bail;
 
-use crate::cmd;
+use crate::{cmd, oracle};
 
 /// The benchmarks that exist, with what they measure.
 const BENCHES: &[(&str, &str)] = &[
     ("apiserver", "embedded API server: writes/s, watch fan-out delay, memory per stored byte"),
     ("engine", "hook engine: run overhead vs bare spawn, event combining, queue operations"),
+    ("render", "helm-render vs the Helm oracle on the example modules: time per render, peak memory"),
 ];
 
 #[derive(clap::Args)]
@@ -32,11 +33,15 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         let known: Vec<&str> = BENCHES.iter().map(|(name, _)| *name).collect();
         bail!("unknown benchmark {:?}; known: {}", args.name, known.join(", "));
     }
-    cmd::run(
-        cmd::cargo()
-            .args(["run", "--release", "--quiet", "-p", "benchmarks", "--bin"])
-            .arg(&args.name)
-            .arg("--")
-            .args(&args.args),
-    )
+    let mut run = cmd::cargo();
+    run.args(["run", "--release", "--quiet", "-p", "benchmarks", "--bin"])
+        .arg(&args.name)
+        .arg("--")
+        .args(&args.args);
+    if args.name == "render" {
+        if let Some(python) = oracle::ensure()? {
+            run.env("HELM_ORACLE_PYTHON", python);
+        }
+    }
+    cmd::run(&mut run)
 }

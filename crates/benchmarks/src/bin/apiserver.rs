@@ -1,0 +1,177 @@
+//! `cargo xtask bench apiserver`: the embedded API server's write throughput, watch fan-out delay
+//! and memory per stored byte, measured in-process over plain HTTP with kube-rs clients.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use benchmarks::{Summary, rss_bytes};
+use embedded_apiserver::{EmbeddedCluster, EmbeddedConfig};
+use futures::{StreamExt, TryStreamExt, stream};
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
+use kube::api::{Api, PostParams, WatchEvent, WatchParams};
+use kube::core::ObjectMeta;
+use tokio::sync::Mutex;
+
+const WRITES: usize = 20_000;
+const WRITE_CONCURRENCY: usize = 32;
+const WATCHERS: usize = 200;
+const FANOUT_WRITES: usize = 100;
+const MEMORY_OBJECTS: usize = 100_000;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    println!("# bench apiserver");
+    let cluster = EmbeddedCluster::start(EmbeddedConfig::plain_http()).await?;
+    let client = cluster.client()?;
+    writes(&client).await?;
+    fanout(&client).await?;
+    drop(client);
+    cluster.shutdown().await;
+    memory().await?;
+    Ok(())
+}
+
+fn config_map(ns: &str, name: String, payload: &str) -> ConfigMap {
+    ConfigMap {
+        metadata: ObjectMeta {
+            name: Some(name),
+            namespace: Some(ns.to_string()),
+            labels: Some(BTreeMap::from([("bench".to_string(), "yes".to_string())])),
+            ..ObjectMeta::default()
+        },
+        data: Some(BTreeMap::from([(
+            "payload".to_string(),
+            payload.to_string(),
+        )])),
+        ..ConfigMap::default()
+    }
+}
+
+async fn namespace(client: &kube::Client, name: &str) -> anyhow::Result<()> {
+    let ns = Namespace {
+        metadata: ObjectMeta {
+            name: Some(name.to_string()),
+            ..ObjectMeta::default()
+        },
+        ..Namespace::default()
+    };
+    Api::<Namespace>::all(client.clone())
+        .create(&PostParams::default(), &ns)
+        .await?;
+    Ok(())
+}
+
+async fn create_many(
+    api: &Api<ConfigMap>,
+    ns: &str,
+    count: usize,
+    payload: &str,
+) -> anyhow::Result<usize> {
+    let stored = stream::iter(0..count)
+        .map(|i| {
+            let api = api.clone();
+            let cm = config_map(ns, format!("cm-{i:06}"), payload);
+            async move {
+                let created = api.create(&PostParams::default(), &cm).await?;
+                anyhow::Ok(serde_json::to_vec(&created)?.len())
+            }
+        })
+        .buffer_unordered(WRITE_CONCURRENCY)
+        .try_fold(0usize, |acc, n| async move { Ok(acc + n) })
+        .await?;
+    Ok(stored)
+}
+
+/// Creates of ~1 KB ConfigMaps from 32 concurrent clients.
+async fn writes(client: &kube::Client) -> anyhow::Result<()> {
+    namespace(client, "writes").await?;
+    let api: Api<ConfigMap> = Api::namespaced(client.clone(), "writes");
+    let payload = "x".repeat(900);
+    let start = Instant::now();
+    create_many(&api, "writes", WRITES, &payload).await?;
+    let elapsed = start.elapsed();
+    println!(
+        "writes: {WRITES} creates of ~1 KB ConfigMaps, {WRITE_CONCURRENCY} concurrent: {:.0} writes/s ({:.2?}) (goal >= 5000/s)",
+        WRITES as f64 / elapsed.as_secs_f64(),
+        elapsed
+    );
+    Ok(())
+}
+
+/// 200 watchers on one namespace; each of 100 sequential creates is timed from just before the
+/// request to its arrival at every watcher.
+async fn fanout(client: &kube::Client) -> anyhow::Result<()> {
+    namespace(client, "fanout").await?;
+    let api: Api<ConfigMap> = Api::namespaced(client.clone(), "fanout");
+    let sent: Arc<Mutex<BTreeMap<String, Instant>>> = Arc::default();
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Duration>(WATCHERS * FANOUT_WRITES);
+    let mut watchers = tokio::task::JoinSet::new();
+    for _ in 0..WATCHERS {
+        let api = api.clone();
+        let sent = sent.clone();
+        let tx = tx.clone();
+        let mut stream = api.watch(&WatchParams::default(), "0").await?.boxed();
+        watchers.spawn(async move {
+            while let Some(Ok(event)) = stream.next().await {
+                if let WatchEvent::Added(cm) = event {
+                    let now = Instant::now();
+                    let name = cm.metadata.name.unwrap_or_default();
+                    if let Some(at) = sent.lock().await.get(&name) {
+                        let _ = tx.send(now - *at).await;
+                    }
+                }
+            }
+        });
+    }
+    drop(tx);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for i in 0..FANOUT_WRITES {
+        let name = format!("fan-{i:04}");
+        sent.lock().await.insert(name.clone(), Instant::now());
+        api.create(&PostParams::default(), &config_map("fanout", name, "x"))
+            .await?;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut delays = Vec::with_capacity(WATCHERS * FANOUT_WRITES);
+    let deadline = tokio::time::sleep(Duration::from_secs(10));
+    tokio::pin!(deadline);
+    while delays.len() < WATCHERS * FANOUT_WRITES {
+        tokio::select! {
+            Some(d) = rx.recv() => delays.push(d),
+            () = &mut deadline => break,
+        }
+    }
+    watchers.abort_all();
+    let summary = Summary::of(&delays).ok_or_else(|| anyhow::anyhow!("no watch events"))?;
+    println!(
+        "watch fan-out: {WATCHERS} watchers x {FANOUT_WRITES} creates, delay from request to delivery: {summary} (goal p50 < 2 ms; {} of {} deliveries seen)",
+        delays.len(),
+        WATCHERS * FANOUT_WRITES
+    );
+    Ok(())
+}
+
+/// RSS growth for 100,000 ~1 KB ConfigMaps against the JSON bytes the server returned for them.
+async fn memory() -> anyhow::Result<()> {
+    let cluster = EmbeddedCluster::start(EmbeddedConfig::plain_http()).await?;
+    let client = cluster.client()?;
+    namespace(&client, "memory").await?;
+    let api: Api<ConfigMap> = Api::namespaced(client.clone(), "memory");
+    let payload = "y".repeat(900);
+    let before = rss_bytes().unwrap_or(0);
+    let stored = create_many(&api, "memory", MEMORY_OBJECTS, &payload).await?;
+    // let transient client buffers go before reading RSS
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after = rss_bytes().unwrap_or(0);
+    let growth = after.saturating_sub(before);
+    println!(
+        "memory: {MEMORY_OBJECTS} ConfigMaps, {:.1} MB of JSON stored, RSS grew {:.1} MB: {:.2}x (goal <= 2x; RSS includes the in-process client)",
+        stored as f64 / 1e6,
+        growth as f64 / 1e6,
+        growth as f64 / stored as f64
+    );
+    drop(client);
+    cluster.shutdown().await;
+    Ok(())
+}
