@@ -8,9 +8,18 @@ use crate::{cmd, oracle};
 
 /// The benchmarks that exist, with what they measure.
 const BENCHES: &[(&str, &str)] = &[
-    ("apiserver", "embedded API server: writes/s, watch fan-out delay, memory per stored byte"),
-    ("engine", "hook engine: run overhead vs bare spawn, event combining, queue operations"),
-    ("render", "helm-render vs the Helm oracle on the example modules: time per render, peak memory"),
+    (
+        "apiserver",
+        "embedded API server: writes/s, watch fan-out delay, memory per stored byte",
+    ),
+    (
+        "engine",
+        "hook engine: run overhead vs bare spawn, event combining, queue operations",
+    ),
+    (
+        "render",
+        "helm-render vs the Helm oracle on the example modules: time per render, peak memory",
+    ),
 ];
 
 #[derive(clap::Args)]
@@ -31,7 +40,11 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     }
     if !BENCHES.iter().any(|(name, _)| *name == args.name) {
         let known: Vec<&str> = BENCHES.iter().map(|(name, _)| *name).collect();
-        bail!("unknown benchmark {:?}; known: {}", args.name, known.join(", "));
+        bail!(
+            "unknown benchmark {:?}; known: {}",
+            args.name,
+            known.join(", ")
+        );
     }
     let mut run = cmd::cargo();
     run.args(["run", "--release", "--quiet", "-p", "benchmarks", "--bin"])

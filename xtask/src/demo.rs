@@ -59,18 +59,34 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
             None => bail!("embedded-apiserver exited before printing its URL"),
         }
     };
-    println!("embedded API server at {url}, kubeconfig {}", kubeconfig.display());
+    println!(
+        "embedded API server at {url}, kubeconfig {}",
+        kubeconfig.display()
+    );
 
     let steps: &[&[&str]] = &[
         &["version"],
         &["get", "namespaces"],
         &["apply", "-f", manifest.to_str().unwrap_or_default()],
-        &["patch", "configmap", "demo", "--type", "strategic", "-p", r#"{"data":{"patched":"yes"}}"#],
+        &[
+            "patch",
+            "configmap",
+            "demo",
+            "--type",
+            "strategic",
+            "-p",
+            r#"{"data":{"patched":"yes"}}"#,
+        ],
         &["get", "configmaps", "-l", "app=demo", "-o", "yaml"],
         &["delete", "configmap", "demo"],
     ];
     let result = steps.iter().try_for_each(|step| {
-        cmd::run(Command::new("kubectl").arg("--kubeconfig").arg(&kubeconfig).args(*step))
+        cmd::run(
+            Command::new("kubectl")
+                .arg("--kubeconfig")
+                .arg(&kubeconfig)
+                .args(*step),
+        )
     });
 
     if args.keep_running && result.is_ok() {

@@ -9,7 +9,10 @@ mod oracle;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "xtask", about = "Project automation for the shell-operator/addon-operator workspace")]
+#[command(
+    name = "xtask",
+    about = "Project automation for the shell-operator/addon-operator workspace"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
