@@ -51,10 +51,10 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         .arg(&args.name)
         .arg("--")
         .args(&args.args);
-    if args.name == "render" {
-        if let Some(python) = oracle::ensure()? {
-            run.env("HELM_ORACLE_PYTHON", python);
-        }
+    if args.name == "render"
+        && let Some(python) = oracle::ensure()?
+    {
+        run.env("HELM_ORACLE_PYTHON", python);
     }
     cmd::run(&mut run)
 }
