@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
-use binding_context::{BindingContext, ContextFormat, Items, ObjectItem, WatchEvent};
+use binding_context::{BindingContext, ContextEvent, ContextFormat, Items, ObjectItem, WatchEvent};
 use futures::future::BoxFuture;
 use hook_config::KubernetesBinding;
 use hook_engine::{BindingType, EngineTask, Hook, HookRun, KubernetesBindings, SnapshotSource};
@@ -31,9 +31,15 @@ impl EnableErrorSink for NoEnableErrors {
 
 /// Where a binding is between `start_binding` and its first hook-visible snapshot.
 enum Phase {
-    /// Started; events wait here until the Synchronization snapshot is read.
+    /// Started; events wait here until a Synchronization run reads the objects.
     Starting { buffered: Vec<KubeEvent> },
-    /// The Synchronization snapshot at `sync_seq` was read: later events go to the queue.
+    /// A Synchronization run read the objects at `sync_seq` and is running: later events wait
+    /// here until it ends well (a retried attempt reads the objects again).
+    Syncing {
+        sync_seq: u64,
+        buffered: Vec<KubeEvent>,
+    },
+    /// The Synchronization at `sync_seq` is done: later events go to the queue.
     Live { sync_seq: u64 },
 }
 
@@ -139,8 +145,15 @@ impl KubeBindings {
                 buffered.push(event);
                 return;
             }
-            (KubeEvent::Event { seq, .. }, Phase::Live { sync_seq }) if seq <= *sync_seq => {
+            (
+                KubeEvent::Event { seq, .. },
+                Phase::Syncing { sync_seq, .. } | Phase::Live { sync_seq },
+            ) if seq <= *sync_seq => {
                 // Already part of the objects the Synchronization run sees.
+                return;
+            }
+            (event, Phase::Syncing { buffered, .. }) => {
+                buffered.push(event);
                 return;
             }
             (event, Phase::Live { .. }) => event,
@@ -201,6 +214,7 @@ impl KubeBindings {
             allow_failure: binding.allow_failure,
             format: entry.hook.context_format(),
             contexts: vec![context],
+            synchronizations: Vec::new(),
         };
         Some((binding.queue.clone(), EngineTask::HookRun(run)))
     }
@@ -305,29 +319,59 @@ impl KubeBindings {
         }
     }
 
-    /// Reads the Synchronization snapshot, makes the binding live and queues the events that
-    /// arrived after it; returns the objects for the Synchronization context.
-    fn go_live(&self, id: &BindingId) -> Items {
+    /// Reads the binding's objects for a Synchronization attempt: events up to this read are
+    /// part of them; later ones stay buffered until the run ends well.
+    fn read_for_sync(&self, id: &BindingId) -> Items {
         let mut state = self.lock();
         // Read under the lock: no event of this binding can be routed in between.
         let (items, seq) = self.items_of(id);
+        if let Some(entry) = state.entries.get_mut(id) {
+            let buffered = match std::mem::replace(&mut entry.phase, Phase::Live { sync_seq: seq })
+            {
+                Phase::Starting { buffered } | Phase::Syncing { buffered, .. } => buffered,
+                // Already live (a later Synchronization of a re-enabled binding): keep delivering.
+                live @ Phase::Live { .. } => {
+                    entry.phase = live;
+                    return items;
+                }
+            };
+            let buffered = buffered
+                .into_iter()
+                .filter(|e| !matches!(e, KubeEvent::Event { seq: s, .. } if *s <= seq))
+                .collect();
+            entry.phase = Phase::Syncing {
+                sync_seq: seq,
+                buffered,
+            };
+        }
+        items
+    }
+
+    /// Makes the binding live and queues, in order, the events that arrived after its objects were
+    /// read (all buffered events when no Synchronization run read them).
+    fn go_live(&self, id: &BindingId) {
+        let mut state = self.lock();
         let Some(entry) = state.entries.get_mut(id) else {
-            return items;
+            return;
         };
-        let previous = std::mem::replace(&mut entry.phase, Phase::Live { sync_seq: seq });
-        let Phase::Starting { buffered } = previous else {
-            return items;
+        let (sync_seq, buffered) = match &mut entry.phase {
+            Phase::Live { .. } => return,
+            Phase::Starting { buffered } => {
+                let (_, seq) = self.items_of(id);
+                (seq, std::mem::take(buffered))
+            }
+            Phase::Syncing { sync_seq, buffered } => (*sync_seq, std::mem::take(buffered)),
         };
+        entry.phase = Phase::Live { sync_seq };
         if let Some(entry) = state.entries.get(id) {
             for event in buffered {
-                if matches!(&event, KubeEvent::Event { seq: s, .. } if *s > seq)
+                if matches!(&event, KubeEvent::Event { seq: s, .. } if *s > sync_seq)
                     && let Some(task) = self.event_task(&state, entry, event)
                 {
                     self.push(task);
                 }
             }
         }
-        items
     }
 
     async fn enable_hook(&self, hook: &Arc<Hook>) -> Result<Vec<EngineTask>, String> {
@@ -344,13 +388,15 @@ impl KubeBindings {
             if already_live {
                 continue;
             }
-            let objects = self.go_live(id);
             let runs_hook = binding.execute_hook_on_synchronization
                 && hook.context_format() == ContextFormat::V1;
             if !runs_hook {
+                // No run reads the objects: events after the initial list flow now.
+                self.go_live(id);
                 continue;
             }
-            let context = BindingContext::synchronization(&binding.name, objects);
+            // `objects` and snapshots are filled right before the run (`prepare_run`).
+            let context = BindingContext::synchronization(&binding.name, Vec::new().into());
             let context = self.decorate(&self.lock(), hook, binding, context);
             tasks.push(EngineTask::HookRun(HookRun {
                 hook: hook.name.clone(),
@@ -361,16 +407,48 @@ impl KubeBindings {
                 allow_failure: binding.allow_failure,
                 format: hook.context_format(),
                 contexts: vec![context],
+                synchronizations: vec![id.to_string()],
             }));
         }
         tracing::info!(hook = %hook.name, synchronizations = tasks.len(), "kubernetes bindings enabled");
         Ok(tasks)
+    }
+
+    fn prepare(&self, hook: &Hook, run: &mut HookRun) {
+        for id in &run.synchronizations {
+            let id = BindingId::new(id);
+            let Some(name) = self.lock().entries.get(&id).map(|e| e.binding.name.clone()) else {
+                continue;
+            };
+            let objects = self.read_for_sync(&id);
+            // Grouped Synchronizations render as Group contexts without objects; only the
+            // binding's own ungrouped Synchronization context gets them.
+            for context in &mut run.contexts {
+                if context.binding != name || context.group.is_some() {
+                    continue;
+                }
+                if let ContextEvent::Synchronization { objects: slot } = &mut context.event {
+                    *slot = objects.clone();
+                }
+            }
+        }
+        tracing::debug!(hook = %hook.name, synchronizations = run.synchronizations.len(), "synchronization objects read");
     }
 }
 
 impl KubernetesBindings for KubeBindings {
     fn enable<'a>(&'a self, hook: &'a Arc<Hook>) -> BoxFuture<'a, Result<Vec<EngineTask>, String>> {
         Box::pin(self.enable_hook(hook))
+    }
+
+    fn prepare_run(&self, hook: &Hook, run: &mut HookRun) {
+        self.prepare(hook, run);
+    }
+
+    fn synchronized(&self, _hook: &Hook, synchronizations: &[String]) {
+        for id in synchronizations {
+            self.go_live(&BindingId::new(id));
+        }
     }
 }
 

@@ -29,6 +29,7 @@ const WAIT: Duration = Duration::from_secs(30);
 /// A running cluster + engine; dropped at the end of each test.
 struct Harness {
     cluster: EmbeddedCluster,
+    kube: Arc<KubeBindings>,
     client: kube::Client,
     out: PathBuf,
     shutdown: CancellationToken,
@@ -60,9 +61,10 @@ impl Harness {
         std::fs::create_dir_all(&tmp).unwrap();
         let hook_path = dir.path().join("hook.sh");
         let script = format!(
-            "#!/bin/bash\nset -e\nn=$(ls \"$OUT\" | grep -c json || true)\n\
+            "#!/bin/bash\nset -e\nexec 9>\"$OUT/.lock\"\nflock 9\n\
+             n=$(ls \"$OUT\" | grep -c json || true)\n\
              cp \"$BINDING_CONTEXT_PATH\" \"$OUT/.tmp\"\n\
-             mv \"$OUT/.tmp\" \"$OUT/$(printf %03d \"$n\").json\"\n{extra_body}\n"
+             mv \"$OUT/.tmp\" \"$OUT/$(printf %03d \"$n\").json\"\nflock -u 9\n{extra_body}\n"
         );
         std::fs::write(&hook_path, script).unwrap();
         set_executable(&hook_path);
@@ -109,12 +111,14 @@ impl Harness {
                 .run_pump(events, engine.queues().clone(), shutdown.clone()),
         );
         let token = shutdown.clone();
+        let stopping = kube.clone();
         tracker.spawn(async move {
             engine.run(token).await;
-            kube.shutdown().await;
+            stopping.shutdown().await;
         });
         Self {
             cluster,
+            kube,
             client,
             out,
             shutdown,
@@ -141,6 +145,19 @@ impl Harness {
                 self.runs()
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until the cache of `binding` holds `n` objects.
+    async fn cached(&self, binding: &str, n: usize) {
+        use hook_engine::SnapshotSource;
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while self.kube.snapshot("hook.sh", binding).len() != n {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{binding} never cached {n} objects"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 
@@ -263,16 +280,17 @@ async fn grouped_bindings_start_with_one_group_context_holding_both_snapshots() 
         "",
     )
     .await;
-    // Every startup run is a Group context with both snapshot keys, never `objects`.
-    // (hook-engine currently runs the two grouped Synchronizations as two runs rather than
-    // combining them into one; either way the shape is the Group one.)
+    // Reference scenario 13: the two grouped Synchronizations are one run with one Group
+    // context (the last binding's name) holding both snapshot keys, never `objects`.
     let start = h.run(0).await;
-    assert_eq!(start[0]["type"], "Group");
-    assert_eq!(start[0]["groupName"], "main");
-    assert_eq!(start[0]["snapshots"], json!({"first": [], "second": []}));
-    assert!(start[0].get("objects").is_none());
+    assert_eq!(
+        start,
+        json!([{"binding":"second","type":"Group","groupName":"main",
+                "snapshots":{"first": [], "second": []}}])
+    );
     tokio::time::sleep(Duration::from_millis(300)).await;
     let before = h.runs();
+    assert_eq!(before, 1, "grouped synchronizations must run once");
 
     let api = h.config_maps("default");
     create(
@@ -339,5 +357,64 @@ async fn kubectl_in_a_hook_reaches_the_cluster_through_kubeconfig() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert_eq!(cm.data.unwrap()["a"], "b");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn synchronization_objects_are_read_at_run_time_and_events_during_it_follow_it() {
+    // Reference scenario 15. `first` (own queue) blocks in its Synchronization until `$OUT/go`
+    // exists; meanwhile f1 (seen by `first`) and s1 (seen by `second`) are created.
+    let h = Harness::start(
+        r#"{"configVersion":"v1","kubernetes":[
+            {"name":"first","kind":"ConfigMap","queue":"q",
+             "labelSelector":{"matchLabels":{"role":"first"}},"jqFilter":".metadata.name"},
+            {"name":"second","kind":"ConfigMap",
+             "labelSelector":{"matchLabels":{"role":"second"}},"jqFilter":".metadata.name"}]}"#,
+        r#"if jq -e '.[0].type == "Synchronization" and .[0].binding == "first"' "$BINDING_CONTEXT_PATH" >/dev/null; then
+  for i in $(seq 600); do [ -f "$OUT/go" ] && break; sleep 0.05; done
+fi"#,
+    )
+    .await;
+    let sync_first = h.run(0).await;
+    assert_eq!(sync_first[0]["binding"], "first");
+    assert_eq!(sync_first[0]["objects"], json!([]));
+
+    let api = h.config_maps("default");
+    create(&api, &config_map("f1", json!({"role": "first"}), json!({}))).await;
+    create(
+        &api,
+        &config_map("s1", json!({"role": "second"}), json!({})),
+    )
+    .await;
+    h.cached("first", 1).await;
+    h.cached("second", 1).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        h.runs(),
+        1,
+        "the event of `first` (queue q) must wait for its Synchronization"
+    );
+    std::fs::write(h.out.join("go"), b"").unwrap();
+
+    let mut rest = [h.run(1).await, h.run(2).await];
+    rest.sort_by_key(|ctx| ctx[0]["binding"].as_str().unwrap_or_default().to_owned());
+    assert_eq!(
+        rest[0],
+        json!([{"binding":"first","type":"Event","watchEvent":"Added",
+                "object": rest[0][0]["object"].clone(), "filterResult":"f1"}])
+    );
+    assert_eq!(rest[0][0]["object"]["metadata"]["name"], "f1");
+    assert_eq!(rest[1][0]["type"], "Synchronization");
+    assert_eq!(rest[1][0]["binding"], "second");
+    assert_eq!(
+        rest[1][0]["objects"][0]["filterResult"], "s1",
+        "objects are read when the Synchronization runs"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        h.runs(),
+        3,
+        "s1 is part of the Synchronization, not an Added event"
+    );
     h.stop().await;
 }

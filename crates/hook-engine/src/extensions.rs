@@ -80,6 +80,15 @@ pub trait KubernetesBindings: Send + Sync + 'static {
     /// Starts the monitors of `hook` and returns its Synchronization runs, to be queued at the
     /// head of `main` in binding order. An error fails the task, which is retried with backoff.
     fn enable<'a>(&'a self, hook: &'a Arc<Hook>) -> BoxFuture<'a, Result<Vec<EngineTask>, String>>;
+
+    /// Right before each attempt of a run that carries Synchronizations
+    /// ([`HookRun::synchronizations`]): fills their `objects` with the objects as they are now;
+    /// events that happened before this read are part of them and are not delivered again.
+    fn prepare_run(&self, _hook: &Hook, _run: &mut HookRun) {}
+
+    /// A run that carried `synchronizations` succeeded or failed with `allowFailure`: the events
+    /// of those bindings that arrived after the objects were read are queued now, in order.
+    fn synchronized(&self, _hook: &Hook, _synchronizations: &[String]) {}
 }
 
 /// No kubernetes support in this build: the bindings are logged as inactive.
@@ -97,6 +106,44 @@ impl KubernetesBindings for KubernetesUnavailable {
     }
 }
 
+/// How one attempt of a hook run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunOutcome {
+    /// Exit 0 and outputs applied.
+    Success,
+    /// Failed; the task is retried.
+    Failed,
+    /// Failed with `allowFailure: true`; the failure is ignored.
+    AllowedFailure,
+}
+
+/// What one attempt of a hook run measured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunReport {
+    /// How it ended.
+    pub outcome: RunOutcome,
+    /// Wall time of the process (zero when it never started).
+    pub duration: std::time::Duration,
+    /// CPU and memory of the process, when measured.
+    pub usage: Option<hook_exec::ResourceUsage>,
+}
+
+/// Watches the engine's work (self metrics). Every method has an empty default.
+pub trait RunObserver: Send + Sync + 'static {
+    /// An attempt of `run` starts in `queue` after the task waited `waited` since it was queued.
+    fn run_started(&self, _run: &HookRun, _queue: &str, _waited: std::time::Duration) {}
+    /// An attempt of `run` in `queue` ended.
+    fn run_finished(&self, _run: &HookRun, _queue: &str, _report: &RunReport) {}
+    /// An EnableKubernetesBindings attempt of `hook` took `took`; `ok` tells whether it succeeded.
+    fn kubernetes_enabled(&self, _hook: &str, _took: std::time::Duration, _ok: bool) {}
+}
+
+/// Observes nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoObserver;
+
+impl RunObserver for NoObserver {}
+
 /// The set of extensions an engine runs with.
 #[derive(Clone)]
 pub struct Extensions {
@@ -108,6 +155,8 @@ pub struct Extensions {
     pub kubernetes: Arc<dyn KubernetesBindings>,
     /// Receives hook stdout/stderr records.
     pub log_sink: Arc<dyn hook_exec::OutputSink>,
+    /// Sees every run and binding start (metrics).
+    pub observer: Arc<dyn RunObserver>,
 }
 
 impl std::fmt::Debug for Extensions {
@@ -123,6 +172,7 @@ impl Default for Extensions {
             snapshots: Arc::new(NoSnapshots),
             kubernetes: Arc::new(KubernetesUnavailable),
             log_sink: Arc::new(hook_exec::TracingSink),
+            observer: Arc::new(NoObserver),
         }
     }
 }

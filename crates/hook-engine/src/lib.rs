@@ -18,7 +18,10 @@ pub mod startup;
 pub mod task;
 
 pub use engine::{Engine, EngineConfig, EngineEvent};
-pub use extensions::{Extensions, HookOutputSink, KubernetesBindings, SnapshotSource};
+pub use extensions::{
+    Extensions, HookOutputSink, KubernetesBindings, NoObserver, RunObserver, RunOutcome, RunReport,
+    SnapshotSource,
+};
 pub use hook::{Hook, HookRegistry};
 pub use loader::{LoadError, LoadOptions, load_hooks};
 pub use runner::RunnerConfig;

@@ -10,7 +10,7 @@ use hook_exec::{HookRunSpec, LogContext, LogProxy, TmpFiles};
 use task_queue::{TaskContext, TaskHandler, TaskOutcome};
 use tokio_util::sync::CancellationToken;
 
-use crate::extensions::Extensions;
+use crate::extensions::{Extensions, RunOutcome, RunReport};
 use crate::hook::{Hook, HookRegistry};
 use crate::schedule::ScheduleManager;
 use crate::task::{EngineTask, HookRun};
@@ -30,6 +30,9 @@ pub struct RunnerConfig {
     /// `--log-proxy-hook-json`.
     pub log_proxy: LogProxy,
 }
+
+/// Wall time and resource usage of a hook process.
+type Measured = (Duration, Option<hook_exec::ResourceUsage>);
 
 /// The [`TaskHandler`] of the engine's queues.
 pub struct Runner {
@@ -68,12 +71,45 @@ impl Runner {
             () = hook.rate_limiter.acquire() => {}
             () = ctx.stopping().cancelled() => return TaskOutcome::Keep,
         }
-        self.refresh_snapshots(&hook, run);
+        let queue = ctx.queue_name().to_owned();
+        let observer = &self.extensions.observer;
+        observer.run_started(run, &queue, ctx.wait_time());
+        let (outcome, measured) = self.attempt(&hook, run, ctx).await;
+        let report = RunReport {
+            outcome: match &outcome {
+                TaskOutcome::Success => RunOutcome::Success,
+                TaskOutcome::FailAllowed { .. } => RunOutcome::AllowedFailure,
+                _ => RunOutcome::Failed,
+            },
+            duration: measured.as_ref().map_or(Duration::ZERO, |m| m.0),
+            usage: measured.and_then(|m| m.1),
+        };
+        observer.run_finished(run, &queue, &report);
+        if report.outcome != RunOutcome::Failed && !run.synchronizations.is_empty() {
+            self.extensions
+                .kubernetes
+                .synchronized(&hook, &run.synchronizations);
+        }
+        outcome
+    }
+
+    /// One attempt: fresh objects and snapshots, the context file, the process, its outputs.
+    /// Also returns the process's wall time and usage when it ran.
+    async fn attempt(
+        &self,
+        hook: &Hook,
+        run: &mut HookRun,
+        ctx: &TaskContext<EngineTask>,
+    ) -> (TaskOutcome, Option<Measured>) {
+        if !run.synchronizations.is_empty() {
+            self.extensions.kubernetes.prepare_run(hook, run);
+        }
+        self.refresh_snapshots(hook, run);
         let binding_context = match binding_context::render(&run.contexts, run.format) {
             Ok(bytes) => bytes,
-            Err(e) => return fail(run, format!("render binding context: {e}")),
+            Err(e) => return (fail(run, format!("render binding context: {e}")), None),
         };
-        let spec = self.spec(&hook, run, ctx.queue_name(), binding_context);
+        let spec = self.spec(hook, run, ctx.queue_name(), binding_context);
         tracing::info!(
             hook = %hook.name,
             binding = %run.binding,
@@ -83,13 +119,20 @@ impl Runner {
         );
         let output = match hook_exec::run_hook(&spec, &self.kill).await {
             Ok(output) => output,
-            Err(e) => return fail(run, format!("{} FAILED: {}", hook.name, error_chain(&e))),
+            Err(e) => {
+                let message = format!("{} FAILED: {}", hook.name, error_chain(&e));
+                return (fail(run, message), None);
+            }
         };
+        let measured = Some((output.duration, output.usage));
         if let Some(message) = output.failure_message() {
-            return fail(run, format!("{} FAILED: {message}", hook.name));
+            return (
+                fail(run, format!("{} FAILED: {message}", hook.name)),
+                measured,
+            );
         }
-        if let Err(e) = self.extensions.outputs.apply(&hook, run, &output).await {
-            return fail(run, format!("{}: {e}", hook.name));
+        if let Err(e) = self.extensions.outputs.apply(hook, run, &output).await {
+            return (fail(run, format!("{}: {e}", hook.name)), measured);
         }
         tracing::info!(
             hook = %hook.name,
@@ -98,7 +141,7 @@ impl Runner {
             duration_ms = output.duration.as_millis() as u64,
             "Hook executed successfully"
         );
-        TaskOutcome::Success
+        (TaskOutcome::Success, measured)
     }
 
     /// Re-reads every included snapshot: hooks see the state at run time, and every context of
@@ -169,10 +212,15 @@ impl Runner {
         let Some(hook) = self.registry.get(hook_name).cloned() else {
             return TaskOutcome::Success;
         };
-        match self.extensions.kubernetes.enable(&hook).await {
+        let started = tokio::time::Instant::now();
+        let result = self.extensions.kubernetes.enable(&hook).await;
+        self.extensions
+            .observer
+            .kubernetes_enabled(&hook.name, started.elapsed(), result.is_ok());
+        match result {
             Ok(tasks) => {
                 // Synchronization runs go to the head of main in binding order.
-                for task in tasks.into_iter().rev() {
+                for task in tasks {
                     ctx.push_head(task);
                 }
                 TaskOutcome::Success

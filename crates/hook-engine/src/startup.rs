@@ -28,6 +28,7 @@ pub fn startup_tasks(registry: &HookRegistry) -> Vec<EngineTask> {
                 allow_failure: false,
                 format: hook.context_format(),
                 contexts: vec![BindingContext::on_startup()],
+                synchronizations: Vec::new(),
             })
         })
         .collect();

@@ -59,6 +59,10 @@ pub struct HookRun {
     /// The contexts in order. Snapshot maps hold the keys to fill; their items are read again
     /// right before the run.
     pub contexts: Vec<BindingContext>,
+    /// The kubernetes bindings (ids chosen by the [`crate::KubernetesBindings`] extension) whose
+    /// Synchronization this run carries. Group compaction may drop their contexts, but never
+    /// these ids: every folded-in Synchronization unlocks its binding's events when the run ends.
+    pub synchronizations: Vec<String>,
 }
 
 /// A queued unit of work.
@@ -121,12 +125,14 @@ impl QueueTask for EngineTask {
         let EngineTask::HookRun(head) = self else {
             return;
         };
-        let all = std::iter::once(std::mem::take(&mut head.contexts)).chain(
-            later.into_iter().filter_map(|task| match task {
-                EngineTask::HookRun(run) => Some(run.contexts),
-                _ => None,
-            }),
-        );
+        let mut later_contexts = Vec::with_capacity(later.len());
+        for task in later {
+            if let EngineTask::HookRun(run) = task {
+                head.synchronizations.extend(run.synchronizations);
+                later_contexts.push(run.contexts);
+            }
+        }
+        let all = std::iter::once(std::mem::take(&mut head.contexts)).chain(later_contexts);
         head.contexts = match reason {
             MergeReason::Combine => binding_context::combine(all),
             MergeReason::EmergencyCompaction => binding_context::compact_emergency(all),
@@ -174,6 +180,7 @@ mod tests {
             allow_failure: false,
             format: ContextFormat::V1,
             contexts,
+            synchronizations: Vec::new(),
         })
     }
 

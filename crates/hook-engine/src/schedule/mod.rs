@@ -36,6 +36,7 @@ pub fn tasks_for_tick(
                 allow_failure: binding.allow_failure,
                 format: hook.context_format(),
                 contexts: vec![context],
+                synchronizations: Vec::new(),
             });
             out.push((binding.queue.clone(), task));
         }
