@@ -10,12 +10,15 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::admission::Admission;
 use crate::api::{Server, commit};
 use crate::config::{EmbeddedConfig, Transport};
+use crate::conversion::Converter;
 use crate::faults::Faults;
 use crate::resources::Registry;
 use crate::store::Store;
 use crate::tls::Pki;
+use crate::webhook::{self, ServiceRef, ServiceRegistry};
 use crate::{Error, controller, kubeconfig, server};
 
 /// Namespaces that exist when the cluster starts.
@@ -34,6 +37,7 @@ pub struct EmbeddedCluster {
     _kubeconfig_temp: Option<tempfile::TempPath>,
     kube_config: kube::Config,
     faults: Faults,
+    services: ServiceRegistry,
     store: Arc<Store>,
     shutdown: CancellationToken,
     tracker: TaskTracker,
@@ -123,12 +127,18 @@ impl EmbeddedCluster {
         let shutdown = CancellationToken::new();
         let tracker = TaskTracker::new();
         let faults = Faults::new(store.clone(), shutdown.clone());
+        let services = ServiceRegistry::from_routes(config.webhook_services.clone());
+        let client = Arc::new(webhook::Client::new(services.clone()));
+        let converter = Arc::new(Converter::new(client.clone(), store.clone()));
+        let admission = Arc::new(Admission::new(client, converter.clone(), store.clone()));
         let srv = Arc::new(Server {
             store: store.clone(),
             faults: faults.clone(),
             bookmark_interval: config.bookmark_interval,
             address: addr.to_string(),
             tracker: tracker.clone(),
+            admission,
+            converter,
         });
         tracker.spawn(controller::run(store.clone(), shutdown.clone()));
         tracker.spawn(server::accept_loop(
@@ -146,6 +156,7 @@ impl EmbeddedCluster {
             _kubeconfig_temp: temp,
             kube_config,
             faults,
+            services,
             store,
             shutdown,
             tracker,
@@ -180,6 +191,24 @@ impl EmbeddedCluster {
     /// Fault injection handle.
     pub fn faults(&self) -> Faults {
         self.faults.clone()
+    }
+
+    /// Routes every port of the Service `namespace/name` to `addr`, so webhooks whose
+    /// `clientConfig.service` names it are called there; replaces an earlier route.
+    pub fn register_service(&self, namespace: &str, name: &str, addr: SocketAddr) {
+        self.services
+            .register(ServiceRef::new(namespace, name), addr);
+    }
+
+    /// Routes one port of the Service `namespace/name` to `addr`; wins over the any-port route.
+    pub fn register_service_port(&self, namespace: &str, name: &str, port: u16, addr: SocketAddr) {
+        self.services
+            .register(ServiceRef::new(namespace, name).with_port(port), addr);
+    }
+
+    /// The registry of Service routes, shared with the running server; cheap to clone.
+    pub fn services(&self) -> ServiceRegistry {
+        self.services.clone()
     }
 
     /// The latest resourceVersion.

@@ -1,8 +1,11 @@
 //! Typed configuration of an embedded cluster.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
+
+use crate::webhook::ServiceRef;
 
 /// How the server speaks on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -27,6 +30,9 @@ pub struct EmbeddedConfig {
     pub kubeconfig_path: Option<PathBuf>,
     /// How often watches with `allowWatchBookmarks` get a BOOKMARK event.
     pub bookmark_interval: Duration,
+    /// Where Services named by webhook `clientConfig.service` are reached; more can be added
+    /// while running with [`crate::EmbeddedCluster::register_service`].
+    pub webhook_services: BTreeMap<ServiceRef, SocketAddr>,
 }
 
 impl Default for EmbeddedConfig {
@@ -37,6 +43,7 @@ impl Default for EmbeddedConfig {
             watch_history: 10_000,
             kubeconfig_path: None,
             bookmark_interval: Duration::from_secs(10),
+            webhook_services: BTreeMap::new(),
         }
     }
 }

@@ -107,6 +107,7 @@ pub fn validate(crd: &Value, name: &str) -> Result<(), ApiError> {
             }
         }
     }
+    causes.extend(crate::conversion::check_crd(crd));
     if causes.is_empty() {
         return Ok(());
     }

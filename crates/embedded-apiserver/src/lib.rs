@@ -1,5 +1,9 @@
 //! An embedded Kubernetes API server for tests, demos and `--embedded-cluster`.
 //!
+//! It calls admission webhooks (`ValidatingWebhookConfiguration`, `MutatingWebhookConfiguration`)
+//! and CRD conversion webhooks like the real server. Webhooks named by Service are reached through
+//! [`EmbeddedConfig::webhook_services`] and [`EmbeddedCluster::register_service`].
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), embedded_apiserver::Error> {
 //! use embedded_apiserver::{EmbeddedCluster, EmbeddedConfig};
@@ -11,10 +15,12 @@
 //! # Ok(()) }
 //! ```
 
+mod admission;
 mod api;
 mod cluster;
 mod config;
 mod controller;
+mod conversion;
 mod crds;
 mod error;
 mod faults;
@@ -28,6 +34,7 @@ mod server;
 mod status;
 mod store;
 mod tls;
+mod webhook;
 
 pub use cluster::{EmbeddedCluster, INITIAL_NAMESPACES};
 pub use config::{EmbeddedConfig, Transport};
@@ -36,3 +43,4 @@ pub use faults::Faults;
 pub use resources::{Registry, ResourceType, ScalePaths, StorageKey};
 pub use selectors::{FieldSelector, LabelSelector};
 pub use status::ApiError;
+pub use webhook::{ServiceRef, ServiceRegistry};

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::Parser;
-use embedded_apiserver::{EmbeddedCluster, EmbeddedConfig, Transport};
+use embedded_apiserver::{EmbeddedCluster, EmbeddedConfig, ServiceRef, Transport};
 
 /// An embedded Kubernetes API server that kubectl and kube-rs can talk to.
 #[derive(Debug, Parser)]
@@ -23,6 +23,27 @@ struct Args {
     /// Number of change events kept for watches resuming from old resourceVersions.
     #[arg(long, default_value_t = 10_000)]
     watch_history: usize,
+    /// Where a Service named by webhook configurations is reached:
+    /// `namespace/name[:port]=host:port` (repeatable).
+    #[arg(long = "webhook-service", value_parser = parse_service_route)]
+    webhook_services: Vec<(ServiceRef, SocketAddr)>,
+}
+
+/// Parses `namespace/name[:port]=host:port`.
+fn parse_service_route(text: &str) -> Result<(ServiceRef, SocketAddr), String> {
+    let usage = || format!("{text:?}: expected namespace/name[:port]=host:port");
+    let (service, addr) = text.split_once('=').ok_or_else(usage)?;
+    let addr: SocketAddr = addr.parse().map_err(|e| format!("{}: {e}", usage()))?;
+    let (namespace, name) = service.split_once('/').ok_or_else(usage)?;
+    let (name, port) = match name.split_once(':') {
+        Some((name, port)) => (name, Some(port.parse::<u16>().map_err(|_| usage())?)),
+        None => (name, None),
+    };
+    if namespace.is_empty() || name.is_empty() {
+        return Err(usage());
+    }
+    let service = ServiceRef::new(namespace, name);
+    Ok((port.map_or(service.clone(), |p| service.with_port(p)), addr))
 }
 
 async fn wait_for_signal() -> anyhow::Result<()> {
@@ -55,6 +76,7 @@ async fn main() -> anyhow::Result<()> {
         },
         watch_history: args.watch_history,
         kubeconfig_path: args.kubeconfig,
+        webhook_services: args.webhook_services.into_iter().collect(),
         ..EmbeddedConfig::default()
     };
     let cluster = EmbeddedCluster::start(config)
@@ -65,4 +87,20 @@ async fn main() -> anyhow::Result<()> {
     wait_for_signal().await?;
     cluster.shutdown().await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_routes_parse_with_and_without_a_port() {
+        let (service, addr) = parse_service_route("ns/hooks=127.0.0.1:9680").unwrap();
+        assert_eq!(service, ServiceRef::new("ns", "hooks"));
+        assert_eq!(addr, SocketAddr::from(([127, 0, 0, 1], 9680)));
+        let (service, _) = parse_service_route("ns/hooks:443=127.0.0.1:9680").unwrap();
+        assert_eq!(service, ServiceRef::new("ns", "hooks").with_port(443));
+        assert!(parse_service_route("hooks=127.0.0.1:1").is_err());
+        assert!(parse_service_route("ns/hooks").is_err());
+    }
 }

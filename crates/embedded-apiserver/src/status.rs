@@ -161,6 +161,26 @@ impl ApiError {
         Self::invalid(kind, group, name, message, vec![cause])
     }
 
+    /// 422 listing every field error, formatted as the real server's aggregate:
+    /// `Kind.group "name" is invalid: [a, b]` (no brackets for one error).
+    pub fn invalid_causes(kind: &str, group: &str, name: &str, causes: Vec<Cause>) -> Self {
+        let detail: Vec<String> = causes
+            .iter()
+            .map(|c| format!("{}: {}", c.field, c.message))
+            .collect();
+        let qualified = if group.is_empty() {
+            kind.to_owned()
+        } else {
+            format!("{kind}.{group}")
+        };
+        let message = if detail.len() == 1 {
+            format!("{qualified} \"{name}\" is invalid: {}", detail.join(""))
+        } else {
+            format!("{qualified} \"{name}\" is invalid: [{}]", detail.join(", "))
+        };
+        Self::invalid(kind, group, name, message, causes)
+    }
+
     /// 400 for malformed requests and bodies.
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(400, "BadRequest", message)
@@ -247,6 +267,23 @@ impl ApiError {
         Self::new(500, "InternalError", message)
     }
 
+    /// 500 `Internal error occurred: <cause>`, as the real server wraps failures it did not expect.
+    pub fn internal_error(cause: &str) -> Self {
+        Self {
+            details: Some(json!({ "causes": [{ "message": cause }] })),
+            ..Self::new(
+                500,
+                "InternalError",
+                format!("Internal error occurred: {cause}"),
+            )
+        }
+    }
+
+    /// 500 without a reason: how the real server reports plain errors such as failed conversions.
+    pub fn unknown(message: impl Into<String>) -> Self {
+        Self::new(500, "", message)
+    }
+
     /// The `Status` object.
     pub fn to_status(&self) -> Value {
         let mut s = json!({
@@ -258,11 +295,47 @@ impl ApiError {
             "reason": self.reason,
             "code": self.code,
         });
+        if self.reason.is_empty()
+            && let Some(map) = s.as_object_mut()
+        {
+            // StatusReasonUnknown is empty and omitted on the wire.
+            map.remove("reason");
+        }
         if let Some(d) = &self.details {
             s["details"] = d.clone();
         }
         s
     }
+}
+
+/// The `metav1.StatusReason` named `reason`, or the unknown (empty) reason.
+pub fn known_reason(reason: &str) -> &'static str {
+    const REASONS: &[&str] = &[
+        "Unauthorized",
+        "Forbidden",
+        "NotFound",
+        "AlreadyExists",
+        "Conflict",
+        "Gone",
+        "Invalid",
+        "ServerTimeout",
+        "StoreReadError",
+        "Timeout",
+        "TooManyRequests",
+        "BadRequest",
+        "MethodNotAllowed",
+        "NotAcceptable",
+        "RequestEntityTooLarge",
+        "UnsupportedMediaType",
+        "InternalError",
+        "Expired",
+        "ServiceUnavailable",
+    ];
+    REASONS
+        .iter()
+        .find(|r| **r == reason)
+        .copied()
+        .unwrap_or("")
 }
 
 fn causes_json(causes: &[Cause]) -> Value {

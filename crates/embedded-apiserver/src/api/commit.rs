@@ -142,6 +142,20 @@ fn check_schema(ctx: &WriteCtx, obj: &mut Value, name: &str) -> Result<(), ApiEr
     Err(ApiError::invalid(kind, group, name, message, causes))
 }
 
+/// Defaults and checks a webhook configuration, as the real server does on every write.
+fn check_webhook_configuration(
+    ctx: &WriteCtx,
+    obj: &mut Value,
+    name: &str,
+) -> Result<(), ApiError> {
+    use crate::admission::{config, validate};
+    if let Some(phase) = config::Phase::of_plural(&ctx.rt.group, &ctx.rt.plural) {
+        config::apply_defaults(obj, phase);
+        validate::check(obj, name, phase)?;
+    }
+    Ok(())
+}
+
 /// Type-specific defaults the real server applies on create.
 fn defaults_on_create(rt: &ResourceType, obj: &mut Value, name: &str) {
     match (rt.group.as_str(), rt.plural.as_str()) {
@@ -254,7 +268,9 @@ pub fn create(txn: &mut Txn<'_>, ctx: &WriteCtx, mut obj: Value) -> Result<Arc<V
         }
     }
     defaults_on_create(&ctx.rt, &mut obj, &name);
+    check_webhook_configuration(ctx, &mut obj, &name)?;
     if crate::crds::is_crd(&key) {
+        crate::conversion::apply_defaults(&mut obj);
         crate::crds::validate(&obj, &name)?;
         crate::crds::accept(&mut obj, &ctx.now);
     }
@@ -274,7 +290,8 @@ fn crd_terminating(txn: &Txn<'_>, rt: &ResourceType) -> bool {
         .is_some_and(|crd| !crd["metadata"]["deletionTimestamp"].is_null())
 }
 
-fn check_namespace(txn: &Txn<'_>, ctx: &WriteCtx, name: &str) -> Result<(), ApiError> {
+/// Fails unless the namespace of the write exists and is not terminating.
+pub fn check_namespace(txn: &Txn<'_>, ctx: &WriteCtx, name: &str) -> Result<(), ApiError> {
     let ns_key = StorageKey::new("", "namespaces");
     match txn.get(&ns_key, "", &ctx.namespace) {
         None => Err(ApiError::not_found(Target {
@@ -381,7 +398,11 @@ pub fn update(
         set_meta(&mut new, "generation", json!(generation + 1));
     }
     let key = ctx.key();
+    if part == Part::Main {
+        check_webhook_configuration(ctx, &mut new, &name)?;
+    }
     if crate::crds::is_crd(&key) && part == Part::Main {
+        crate::conversion::apply_defaults(&mut new);
         crate::crds::validate(&new, &name)?;
         crate::crds::accept(&mut new, &ctx.now);
         if !old["metadata"]["deletionTimestamp"].is_null() {

@@ -1,5 +1,6 @@
 //! The HTTP API: routing requests to discovery, OpenAPI, resource handlers and the admin endpoint.
 
+mod admitted;
 pub(crate) mod commit;
 mod discovery;
 mod openapi;
@@ -8,6 +9,7 @@ mod patch;
 mod path;
 pub(crate) mod present;
 mod read;
+mod warnings;
 mod watch;
 pub(crate) mod write;
 
@@ -23,6 +25,8 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio_util::task::TaskTracker;
 
+use crate::admission::{self, Admission, Operation};
+use crate::conversion::Converter;
 use crate::faults::Faults;
 use crate::objects::now;
 use crate::resources::ResourceType;
@@ -31,6 +35,7 @@ use crate::store::Store;
 use commit::WriteCtx;
 use params::Params;
 use path::{ResourcePath, Route};
+use warnings::Warnings;
 
 /// Largest request body accepted, like the real server's limit.
 const MAX_BODY: usize = 3 * 1024 * 1024 + 1024;
@@ -47,6 +52,10 @@ pub(crate) struct Server {
     pub address: String,
     /// Owner of watch tasks.
     pub tracker: TaskTracker,
+    /// Admission webhooks.
+    pub admission: Arc<Admission>,
+    /// Custom resource conversion.
+    pub converter: Arc<Converter>,
 }
 
 /// What a handler answers.
@@ -111,6 +120,7 @@ pub(crate) struct Call<'a> {
     content_type: String,
     manager: String,
     body: Bytes,
+    warnings: &'a Warnings,
 }
 
 impl Call<'_> {
@@ -130,6 +140,45 @@ impl Call<'_> {
             manager: self.manager.clone(),
             now: now(),
             fields: crate::api::commit::FieldOwnership::RecordUpdate,
+        }
+    }
+
+    /// The subresource, empty for the main resource.
+    fn sub_str(&self) -> &str {
+        self.sub.as_deref().unwrap_or_default()
+    }
+
+    /// Whether a write with one of `operations` must call out before committing: some admission
+    /// webhook may match, or the resource converts through a webhook.
+    fn calls_out(&self, operations: &[Operation]) -> bool {
+        self.srv
+            .admission
+            .may_apply(&self.rt, self.sub_str(), operations)
+            || self.srv.converter.webhook_for(&self.rt).is_some()
+    }
+
+    /// Admission attributes of this request.
+    fn attributes(
+        &self,
+        operation: Operation,
+        name: &str,
+        namespace: &str,
+        patch: bool,
+        dry_run: bool,
+    ) -> admission::Attributes {
+        admission::Attributes {
+            operation,
+            rt: self.rt.clone(),
+            sub: self.sub_str().to_owned(),
+            name: name.to_owned(),
+            namespace: namespace.to_owned(),
+            dry_run,
+            options: admission::options(
+                operation,
+                patch,
+                dry_run,
+                self.params.field_manager.as_deref(),
+            ),
         }
     }
 }
@@ -160,8 +209,15 @@ where
             return Ok(Reply::from(err).into_response());
         }
     };
-    let reply = route(&srv, &parts, body).unwrap_or_else(Reply::from);
-    Ok(reply.into_response())
+    let warnings = Warnings::default();
+    let reply = route(&srv, &parts, body, &warnings)
+        .await
+        .unwrap_or_else(Reply::from);
+    let mut response = reply.into_response();
+    for value in warnings.header_values() {
+        response.headers_mut().append(header::WARNING, value);
+    }
+    Ok(response)
 }
 
 fn header_str(parts: &http::request::Parts, name: header::HeaderName) -> &str {
@@ -172,7 +228,12 @@ fn header_str(parts: &http::request::Parts, name: header::HeaderName) -> &str {
         .unwrap_or_default()
 }
 
-fn route(srv: &Server, parts: &http::request::Parts, body: Bytes) -> Result<Reply, ApiError> {
+async fn route(
+    srv: &Server,
+    parts: &http::request::Parts,
+    body: Bytes,
+    warnings: &Warnings,
+) -> Result<Reply, ApiError> {
     let get_only = |reply: Option<Value>| -> Result<Reply, ApiError> {
         if parts.method != Method::GET {
             return Err(ApiError::method_not_allowed(
@@ -199,16 +260,17 @@ fn route(srv: &Server, parts: &http::request::Parts, body: Bytes) -> Result<Repl
                 .read(|s| openapi::group_version(&s.registry, &g, &v)),
         ),
         Route::Faults => admin_faults(srv, parts, &body),
-        Route::Resource(rp) => resource(srv, parts, rp, body),
+        Route::Resource(rp) => resource(srv, parts, rp, body, warnings).await,
         Route::Unknown => Err(ApiError::not_found_path()),
     }
 }
 
-fn resource(
+async fn resource(
     srv: &Server,
     parts: &http::request::Parts,
     rp: ResourcePath,
     body: Bytes,
+    warnings: &Warnings,
 ) -> Result<Reply, ApiError> {
     let params = Params::parse(parts.uri.query())?;
     let rt = srv
@@ -255,6 +317,7 @@ fn resource(
         manager,
         params,
         body,
+        warnings,
     };
     if rt.namespaced && call.namespace.is_none() && !matches!(parts.method, Method::GET) {
         return Err(ApiError::method_not_allowed(
@@ -264,9 +327,9 @@ fn resource(
     let method = &parts.method;
     match (rp.name.as_deref(), method) {
         (None, &Method::GET) if call.params.watch || rp.watch => watch::watch(&call),
-        (None, &Method::GET) => read::list(&call),
-        (None, &Method::POST) => write::create(&call),
-        (None, &Method::DELETE) => write::delete_collection(&call),
+        (None, &Method::GET) => read::list(&call).await,
+        (None, &Method::POST) => write::create(&call).await,
+        (None, &Method::DELETE) => write::delete_collection(&call).await,
         (Some(name), &Method::GET) if call.params.watch || rp.watch => {
             // Watching one object is a field-selected collection watch.
             let mut call = call;
@@ -278,10 +341,10 @@ fn resource(
             };
             watch::watch(&call)
         }
-        (Some(name), &Method::GET) => read::get(&call, name),
-        (Some(name), &Method::PUT) => write::update(&call, name),
-        (Some(name), &Method::PATCH) => patch::patch(&call, name),
-        (Some(name), &Method::DELETE) if call.sub.is_none() => write::delete(&call, name),
+        (Some(name), &Method::GET) => read::get(&call, name).await,
+        (Some(name), &Method::PUT) => write::update(&call, name).await,
+        (Some(name), &Method::PATCH) => patch::patch(&call, name).await,
+        (Some(name), &Method::DELETE) if call.sub.is_none() => write::delete(&call, name).await,
         _ => Err(ApiError::method_not_allowed(
             "the server does not allow this method on the requested resource",
         )),

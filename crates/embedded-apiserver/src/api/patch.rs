@@ -1,11 +1,15 @@
 //! PATCH with JSON patch, merge patch, strategic merge patch and server-side apply.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
+use super::admitted::{self, Change};
 use super::commit::{self, Part};
 use super::present::{apply_scale, present, scale_view};
 use super::write::shape;
 use super::{Call, Reply};
+use crate::admission::Operation;
 use crate::managed;
 use crate::status::{ApiError, Cause};
 
@@ -84,7 +88,7 @@ fn apply_patch(call: &Call<'_>, patch: &Patch, base: &Value) -> Result<Value, Ap
 }
 
 /// PATCH of an object or its status/scale.
-pub fn patch(call: &Call<'_>, name: &str) -> Result<Reply, ApiError> {
+pub async fn patch(call: &Call<'_>, name: &str) -> Result<Reply, ApiError> {
     let patch = parse(&call.content_type, &call.body)?;
     if matches!(patch, Patch::Strategic(_)) && call.rt.custom {
         return Err(ApiError::unsupported_media_type(
@@ -114,20 +118,18 @@ pub fn patch(call: &Call<'_>, name: &str) -> Result<Reply, ApiError> {
         Part::Main
     };
     let force = call.params.force;
-    let (code, stored) = call.srv.store.write(|txn| {
-        let old = txn.get(&ctx.key(), &ctx.namespace, name);
+    let compute = |old: Option<&Arc<Value>>| -> Result<Change, ApiError> {
         match (&patch, old) {
             (Patch::Apply(applied), None) if sub.is_none() => {
                 let mut applied = applied.clone();
                 crate::objects::set_meta(&mut applied, "name", serde_json::json!(name));
-                let new = managed::apply(&ctx, None, &applied, force)?;
-                commit::create(txn, &ctx, new).map(|o| (201, o))
+                managed::apply(&ctx, None, &applied, force).map(Change::Create)
             }
             (_, None) => Err(ApiError::not_found(ctx.target(name))),
             (Patch::Apply(applied), Some(old)) => {
-                let live = present(&call.rt, &old);
+                let live = present(&call.rt, old);
                 let base = if sub == Some("scale") {
-                    scale_view(&call.rt, &old)
+                    scale_view(&call.rt, old)
                 } else {
                     live.clone()
                 };
@@ -139,19 +141,38 @@ pub fn patch(call: &Call<'_>, name: &str) -> Result<Reply, ApiError> {
                 } else {
                     patched
                 };
-                commit::update(txn, &ctx, &old, new, part).map(|o| (200, o))
+                Ok(Change::Update(new))
             }
             (p, Some(old)) => {
                 let new = if sub == Some("scale") {
-                    let patched = apply_patch(call, p, &scale_view(&call.rt, &old))?;
-                    let mut new = present(&call.rt, &old);
+                    let patched = apply_patch(call, p, &scale_view(&call.rt, old))?;
+                    let mut new = present(&call.rt, old);
                     apply_scale(&call.rt, &mut new, &patched);
                     new
                 } else {
-                    apply_patch(call, p, &present(&call.rt, &old))?
+                    apply_patch(call, p, &present(&call.rt, old))?
                 };
+                Ok(Change::Update(new))
+            }
+        }
+    };
+    let operations: &[Operation] = if matches!(patch, Patch::Apply(_)) {
+        &[Operation::Create, Operation::Update]
+    } else {
+        &[Operation::Update]
+    };
+    if call.calls_out(operations) {
+        let (code, stored) = admitted::update(call, &ctx, name, part, true, compute).await?;
+        return Ok(Reply::json(code, shape(&call.rt, sub, &stored)));
+    }
+    let (code, stored) = call.srv.store.write(|txn| {
+        let old = txn.get(&ctx.key(), &ctx.namespace, name);
+        match (compute(old.as_ref())?, old) {
+            (Change::Create(new), _) => commit::create(txn, &ctx, new).map(|o| (201, o)),
+            (Change::Update(new), Some(old)) => {
                 commit::update(txn, &ctx, &old, new, part).map(|o| (200, o))
             }
+            (Change::Update(_), None) => Err(ApiError::not_found(ctx.target(name))),
         }
     })?;
     Ok(Reply::json(code, shape(&call.rt, sub, &stored)))

@@ -12,7 +12,7 @@ use crate::selectors::{FieldSelector, LabelSelector};
 use crate::status::ApiError;
 
 /// GET of one object or its status/scale.
-pub fn get(call: &Call<'_>, name: &str) -> Result<Reply, ApiError> {
+pub async fn get(call: &Call<'_>, name: &str) -> Result<Reply, ApiError> {
     let key = call.rt.storage_key();
     let ns = call.namespace.clone().unwrap_or_default();
     let obj = call
@@ -20,6 +20,7 @@ pub fn get(call: &Call<'_>, name: &str) -> Result<Reply, ApiError> {
         .store
         .read(|s| s.get(&key, &ns, name).cloned())
         .ok_or_else(|| ApiError::not_found(call.target(name)))?;
+    let obj = super::admitted::from_storage(call, obj).await?;
     Ok(match call.sub.as_deref() {
         Some("scale") => Reply::json(200, scale_view(&call.rt, &obj)),
         _ => Reply::json(200, present(&call.rt, &obj)),
@@ -65,7 +66,7 @@ fn parse_rv(text: &str) -> Result<u64, ApiError> {
 }
 
 /// GET of a collection.
-pub fn list(call: &Call<'_>) -> Result<Reply, ApiError> {
+pub async fn list(call: &Call<'_>) -> Result<Reply, ApiError> {
     let labels = LabelSelector::parse(&call.params.label_selector)?;
     let fields = FieldSelector::parse(&call.params.field_selector)?;
     let continue_from = call
@@ -84,8 +85,7 @@ pub fn list(call: &Call<'_>) -> Result<Reply, ApiError> {
     let key = call.rt.storage_key();
     let namespace = call.namespace.clone();
     let limit = call.params.limit;
-    let rt = call.rt.clone();
-    call.srv.store.read(|s| {
+    let (metadata, items) = call.srv.store.read(|s| {
         if let Some(c) = &continue_from
             && c.rv < s.history.compacted()
         {
@@ -116,7 +116,7 @@ pub fn list(call: &Call<'_>) -> Result<Reply, ApiError> {
             .range((start, Bound::Unbounded))
             .take_while(|((ns, _), _)| namespace.as_ref().is_none_or(|want| want == ns))
             .filter(|(_, obj)| labels.matches(obj) && fields.matches(obj));
-        let mut items: Vec<&Arc<Value>> = Vec::new();
+        let mut items: Vec<Arc<Value>> = Vec::new();
         let mut last = None;
         let mut more = false;
         for (k, obj) in matching.by_ref() {
@@ -124,7 +124,7 @@ pub fn list(call: &Call<'_>) -> Result<Reply, ApiError> {
                 more = true;
                 break;
             }
-            items.push(obj);
+            items.push(obj.clone());
             last = Some(k);
         }
         let mut metadata = json!({ "resourceVersion": list_rv.to_string() });
@@ -139,8 +139,19 @@ pub fn list(call: &Call<'_>) -> Result<Reply, ApiError> {
                 metadata["remainingItemCount"] = json!(matching.count() + 1);
             }
         }
-        Ok(Reply::bytes(200, list_bytes(&rt, &metadata, items.into_iter())))
-    })
+        Ok((metadata, items))
+    })?;
+    // Serialized outside the store lock; conversion webhooks are called once for the whole page.
+    let converter = &call.srv.converter;
+    let items = if converter.needs_webhook_any(&call.rt, &items) {
+        converter.convert(&call.rt, items).await?
+    } else {
+        items
+    };
+    Ok(Reply::bytes(
+        200,
+        list_bytes(&call.rt, &metadata, items.iter()),
+    ))
 }
 
 #[cfg(test)]

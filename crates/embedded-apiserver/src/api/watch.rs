@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::present::write_item;
 use super::{Call, Reply};
+use crate::conversion::Converter;
 use crate::resources::ResourceType;
 use crate::selectors::{FieldSelector, LabelSelector};
 use crate::status::{ApiError, Cause};
@@ -197,6 +198,7 @@ pub fn watch(call: &Call<'_>) -> Result<Reply, ApiError> {
             .timeout_seconds
             .map_or(DEFAULT_TIMEOUT, Duration::from_secs),
         cancel: call.srv.faults.watch_token(),
+        converter: call.rt.custom.then(|| call.srv.converter.clone()),
         tx,
     };
     call.srv.tracker.spawn(stream.run(rx, start));
@@ -212,12 +214,31 @@ struct Stream {
     bookmark_interval: Duration,
     timeout: Duration,
     cancel: CancellationToken,
+    /// Set for custom resources, whose objects may need a conversion webhook.
+    converter: Option<Arc<Converter>>,
     tx: mpsc::Sender<Bytes>,
 }
 
 impl Stream {
     async fn send(&self, bytes: Bytes) -> bool {
         self.tx.send(bytes).await.is_ok()
+    }
+
+    /// Sends one event; a failed conversion sends an ERROR event instead and ends the watch.
+    async fn send_object(&self, kind: &str, obj: &Arc<Value>) -> bool {
+        let converted = match &self.converter {
+            Some(c) if c.needs_webhook(&self.rt, obj) => {
+                match c.convert_one(&self.rt, obj.clone()).await {
+                    Ok(o) => o,
+                    Err(e) => {
+                        let _ = self.send(error_frame(&e)).await;
+                        return false;
+                    }
+                }
+            }
+            _ => obj.clone(),
+        };
+        self.send(frame(&self.rt, kind, &converted)).await
     }
 
     async fn run(self, mut rx: broadcast::Receiver<Arc<Event>>, start: Start) {
@@ -232,7 +253,7 @@ impl Stream {
                 end_bookmark,
             } => {
                 for (_, obj) in &objects {
-                    if !self.send(frame(&self.rt, "ADDED", obj)).await {
+                    if !self.send_object("ADDED", obj).await {
                         return;
                     }
                 }
@@ -295,7 +316,7 @@ impl Stream {
             return true;
         }
         match self.filter.translate(event) {
-            Some(kind) => self.send(frame(&self.rt, kind, &event.object)).await,
+            Some(kind) => self.send_object(kind, &event.object).await,
             None => true,
         }
     }

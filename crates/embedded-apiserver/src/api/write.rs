@@ -4,10 +4,12 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
+use super::admitted::{self, Change};
 use super::commit::{self, Part, WriteCtx, parse_body};
 use super::params::{DeleteOptions, Propagation};
 use super::present::{apply_scale, present, scale_view};
 use super::{Call, Reply};
+use crate::admission::Operation;
 use crate::objects::{finalizers, meta_str, set_finalizers, set_meta};
 use crate::resources::ResourceType;
 use crate::selectors::{FieldSelector, LabelSelector};
@@ -20,38 +22,57 @@ pub const FOREGROUND: &str = "foregroundDeletion";
 pub const ORPHAN: &str = "orphan";
 
 /// POST to a collection.
-pub fn create(call: &Call<'_>) -> Result<Reply, ApiError> {
+pub async fn create(call: &Call<'_>) -> Result<Reply, ApiError> {
     let obj = parse_body(&call.content_type, &call.body)?;
     let ctx = call.write_ctx(call.params.dry_run);
-    let stored = call.srv.store.write(|txn| commit::create(txn, &ctx, obj))?;
+    let stored = if call.calls_out(&[Operation::Create]) {
+        admitted::create(call, &ctx, obj, false).await?
+    } else {
+        call.srv.store.write(|txn| commit::create(txn, &ctx, obj))?
+    };
     Ok(Reply::json(201, present(&call.rt, &stored)))
 }
 
+/// The new object of a PUT to `sub`, from the current object at the request's version.
+fn put_body(call: &Call<'_>, name: &str, old: &Value, body: &Value) -> Result<Value, ApiError> {
+    if call.sub.as_deref() == Some("scale") {
+        let current = meta_str(old, "resourceVersion").unwrap_or_default();
+        if let Some(rv) = meta_str(body, "resourceVersion").filter(|rv| !rv.is_empty())
+            && rv != current
+        {
+            return Err(ApiError::conflict(call.target(name)));
+        }
+        let mut new = old.clone();
+        apply_scale(&call.rt, &mut new, body);
+        return Ok(new);
+    }
+    Ok(body.clone())
+}
+
 /// PUT to an object or its status/scale.
-pub fn update(call: &Call<'_>, name: &str) -> Result<Reply, ApiError> {
+pub async fn update(call: &Call<'_>, name: &str) -> Result<Reply, ApiError> {
     let body = parse_body(&call.content_type, &call.body)?;
     let ctx = call.write_ctx(call.params.dry_run);
-    let rt = call.rt.clone();
     let sub = call.sub.as_deref();
+    let part = if sub == Some("status") {
+        Part::Status
+    } else {
+        Part::Main
+    };
+    if call.calls_out(&[Operation::Update]) {
+        let (_, stored) = admitted::update(call, &ctx, name, part, false, |old| match old {
+            Some(old) => put_body(call, name, old, &body).map(Change::Update),
+            None => Err(ApiError::not_found(call.target(name))),
+        })
+        .await?;
+        return Ok(Reply::json(200, shape(&call.rt, sub, &stored)));
+    }
     let stored = call.srv.store.write(|txn| {
         let Some(old) = txn.get(&ctx.key(), &ctx.namespace, name) else {
             return Err(ApiError::not_found(ctx.target(name)));
         };
-        match sub {
-            Some("scale") => {
-                let current = meta_str(&old, "resourceVersion").unwrap_or_default();
-                if let Some(rv) = meta_str(&body, "resourceVersion").filter(|rv| !rv.is_empty())
-                    && rv != current
-                {
-                    return Err(ApiError::conflict(ctx.target(name)));
-                }
-                let mut new = (*old).clone();
-                apply_scale(&rt, &mut new, &body);
-                commit::update(txn, &ctx, &old, new, Part::Main)
-            }
-            Some("status") => commit::update(txn, &ctx, &old, body, Part::Status),
-            _ => commit::update(txn, &ctx, &old, body, Part::Main),
-        }
+        let new = put_body(call, name, &old, &body)?;
+        commit::update(txn, &ctx, &old, new, part)
     })?;
     Ok(Reply::json(200, shape(&call.rt, sub, &stored)))
 }
@@ -160,13 +181,16 @@ pub fn delete_object(
 }
 
 /// DELETE of one object.
-pub fn delete(call: &Call<'_>, name: &str) -> Result<Reply, ApiError> {
+pub async fn delete(call: &Call<'_>, name: &str) -> Result<Reply, ApiError> {
     let opts = DeleteOptions::from_request(&call.params, &call.body)?;
     let ctx = call.write_ctx(opts.dry_run);
-    let outcome = call
-        .srv
-        .store
-        .write(|txn| delete_object(txn, &ctx, name, &opts))?;
+    let outcome = if call.calls_out(&[Operation::Delete]) {
+        admitted::delete(call, &ctx, name, &opts).await?
+    } else {
+        call.srv
+            .store
+            .write(|txn| delete_object(txn, &ctx, name, &opts))?
+    };
     Ok(match outcome {
         Deleted::Pending(obj) => Reply::json(200, present(&call.rt, &obj)),
         Deleted::Gone(obj) if call.rt.custom => Reply::json(200, present(&call.rt, &obj)),
@@ -182,25 +206,55 @@ pub fn delete(call: &Call<'_>, name: &str) -> Result<Reply, ApiError> {
     })
 }
 
+/// The `(namespace, name)` of the objects a collection delete selects.
+fn selected(
+    state: &crate::store::State,
+    ctx: &WriteCtx,
+    namespace: Option<&String>,
+    labels: &LabelSelector,
+    fields: &FieldSelector,
+) -> Vec<(String, String)> {
+    state
+        .table(&ctx.key())
+        .map(|t| {
+            t.iter()
+                .filter(|((ns, _), _)| namespace.is_none_or(|want| want == ns))
+                .filter(|(_, obj)| labels.matches(obj) && fields.matches(obj))
+                .map(|(k, _)| k.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// DELETE of a collection, honouring label and field selectors.
-pub fn delete_collection(call: &Call<'_>) -> Result<Reply, ApiError> {
+pub async fn delete_collection(call: &Call<'_>) -> Result<Reply, ApiError> {
     let labels = LabelSelector::parse(&call.params.label_selector)?;
     let fields = FieldSelector::parse(&call.params.field_selector)?;
     let opts = DeleteOptions::from_request(&call.params, &call.body)?;
     let ctx = call.write_ctx(opts.dry_run);
     let namespace = call.namespace.clone();
+    if call.calls_out(&[Operation::Delete]) {
+        // Each object goes through admission on its own, as the real server deletes them one by one.
+        let names = call
+            .srv
+            .store
+            .read(|s| selected(s, &ctx, namespace.as_ref(), &labels, &fields));
+        let mut items = Vec::new();
+        for (ns, name) in names {
+            let ctx = WriteCtx {
+                namespace: ns,
+                ..ctx.clone()
+            };
+            match admitted::delete(call, &ctx, &name, &opts).await {
+                Ok(Deleted::Gone(o) | Deleted::Pending(o)) => items.push(present(&call.rt, &o)),
+                Err(e) if e.code == 404 => {}
+                Err(e) => return Err(e),
+            }
+        }
+        return Ok(collection_reply(call, items));
+    }
     let deleted = call.srv.store.write(|txn| {
-        let names: Vec<(String, String)> = txn
-            .state()
-            .table(&ctx.key())
-            .map(|t| {
-                t.iter()
-                    .filter(|((ns, _), _)| namespace.as_ref().is_none_or(|want| want == ns))
-                    .filter(|(_, obj)| labels.matches(obj) && fields.matches(obj))
-                    .map(|(k, _)| k.clone())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let names = selected(txn.state(), &ctx, namespace.as_ref(), &labels, &fields);
         let mut out = Vec::new();
         for (ns, name) in names {
             let ctx = WriteCtx {
@@ -214,7 +268,11 @@ pub fn delete_collection(call: &Call<'_>) -> Result<Reply, ApiError> {
         Ok::<_, ApiError>(out)
     })?;
     let items: Vec<Value> = deleted.iter().map(|o| present(&call.rt, o)).collect();
-    Ok(Reply::json(
+    Ok(collection_reply(call, items))
+}
+
+fn collection_reply(call: &Call<'_>, items: Vec<Value>) -> Reply {
+    Reply::json(
         200,
         json!({
             "kind": call.rt.list_kind(),
@@ -222,5 +280,5 @@ pub fn delete_collection(call: &Call<'_>) -> Result<Reply, ApiError> {
             "metadata": {},
             "items": items,
         }),
-    ))
+    )
 }

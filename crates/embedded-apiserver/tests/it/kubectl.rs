@@ -9,19 +9,21 @@ use tokio::process::Command;
 
 use crate::common::cluster;
 
-struct Kubectl {
-    cluster: EmbeddedCluster,
+/// Runs the real kubectl against its own cluster.
+pub(crate) struct Kubectl {
+    pub(crate) cluster: EmbeddedCluster,
     cache: tempfile::TempDir,
 }
 
-struct Output {
-    ok: bool,
-    stdout: String,
-    stderr: String,
+/// What one kubectl run printed.
+pub(crate) struct Output {
+    pub(crate) ok: bool,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 impl Kubectl {
-    async fn new() -> Self {
+    pub(crate) async fn new() -> Self {
         Self {
             cluster: cluster().await,
             cache: tempfile::tempdir().unwrap(),
@@ -43,7 +45,7 @@ impl Kubectl {
         cmd
     }
 
-    async fn run(&self, args: &[&str]) -> Output {
+    pub(crate) async fn run(&self, args: &[&str]) -> Output {
         let out = tokio::time::timeout(Duration::from_secs(60), self.command(args).output())
             .await
             .expect("kubectl finished")
@@ -55,13 +57,13 @@ impl Kubectl {
         }
     }
 
-    async fn ok(&self, args: &[&str]) -> String {
+    pub(crate) async fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args).await;
         assert!(out.ok, "kubectl {args:?} failed: {}", out.stderr);
         out.stdout
     }
 
-    fn manifest(&self, text: &str) -> tempfile::NamedTempFile {
+    pub(crate) fn manifest(&self, text: &str) -> tempfile::NamedTempFile {
         let mut f = tempfile::Builder::new()
             .suffix(".yaml")
             .tempfile_in(self.cache.path())

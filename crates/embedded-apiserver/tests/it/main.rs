@@ -2,8 +2,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // reason: tests fail loudly
 
+mod admission;
+mod admission_failures;
 mod binary;
 mod common;
+mod conversion;
 mod crd;
 mod crud;
 mod faults;
@@ -11,3 +14,4 @@ mod kubectl;
 mod lifecycle;
 mod reads;
 mod watch;
+mod webhooks;
