@@ -17,6 +17,10 @@ const BENCHES: &[(&str, &str)] = &[
         "hook engine: run overhead vs bare spawn, event combining, queue operations",
     ),
     (
+        "kube",
+        "shell-operator on 10,000 ConfigMaps: RSS, start to Synchronization, event latency, jaq vs jq",
+    ),
+    (
         "render",
         "helm-render vs the Helm oracle on the example modules: time per render, peak memory",
     ),
@@ -56,5 +60,24 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     {
         run.env("HELM_ORACLE_PYTHON", python);
     }
+    if args.name == "kube" {
+        run.env("SHELL_OPERATOR_BIN", build_shell_operator()?);
+    }
     cmd::run(&mut run)
+}
+
+/// Builds the release `shell-operator` binary and returns its path.
+fn build_shell_operator() -> anyhow::Result<std::path::PathBuf> {
+    let mut build = cmd::cargo();
+    build.args(["build", "--release", "--quiet", "-p", "shell-operator"]);
+    cmd::run(&mut build)?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| cmd::root().join("target"));
+    let target = if target.is_absolute() {
+        target
+    } else {
+        cmd::root().join(target)
+    };
+    Ok(target.join("release").join("shell-operator"))
 }

@@ -56,8 +56,20 @@ pub fn rss_bytes() -> Option<u64> {
     proc_status_kib("VmRSS:").map(|kib| kib * 1024)
 }
 
+/// `(VmRSS, VmHWM)` of another process in bytes, where `/proc` has them.
+pub fn process_rss_bytes(pid: u32) -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let rss = status_kib(&status, "VmRSS:")?;
+    let hwm = status_kib(&status, "VmHWM:")?;
+    Some((rss * 1024, hwm * 1024))
+}
+
 fn proc_status_kib(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status_kib(&status, field)
+}
+
+fn status_kib(status: &str, field: &str) -> Option<u64> {
     status
         .lines()
         .find(|line| line.starts_with(field))?

@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::clock::Clock;
+use crate::direct::DirectRuns;
 use crate::extensions::Extensions;
 use crate::hook::HookRegistry;
 use crate::runner::{Runner, RunnerConfig};
@@ -51,6 +52,7 @@ pub struct Engine {
     timer_tasks: TaskTracker,
     kill: CancellationToken,
     grace: Duration,
+    direct: DirectRuns,
 }
 
 impl std::fmt::Debug for Engine {
@@ -80,13 +82,14 @@ impl Engine {
             timer_tasks.clone(),
         )));
         let kill = CancellationToken::new();
-        let runner = Runner::new(
+        let runner = Arc::new(Runner::new(
             Arc::clone(&registry),
             config.runner,
             extensions,
             Arc::clone(&schedules),
             kill.clone(),
-        );
+        ));
+        let direct = DirectRuns::new(Arc::clone(&runner));
         let queues = QueueSet::new(runner, config.queues, CancellationToken::new());
         Self {
             registry,
@@ -97,12 +100,19 @@ impl Engine {
             timer_tasks,
             kill,
             grace: config.shutdown_grace_period,
+            direct,
         }
     }
 
     /// The queues, for listing (debug socket, metrics).
     pub fn queues(&self) -> &QueueSet<EngineTask> {
         &self.queues
+    }
+
+    /// Runs hooks outside the queues (webhooks); usable from before [`Engine::run`] until the
+    /// engine is dropped.
+    pub fn direct_runs(&self) -> DirectRuns {
+        self.direct.clone()
     }
 
     /// The loaded hooks.

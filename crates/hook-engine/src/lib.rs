@@ -7,6 +7,7 @@
 //! shutdown. Features outside the core plug in through [`extensions`].
 
 pub mod clock;
+pub mod direct;
 pub mod discovery;
 pub mod engine;
 pub mod extensions;
@@ -17,6 +18,7 @@ pub mod schedule;
 pub mod startup;
 pub mod task;
 
+pub use direct::{DIRECT_QUEUE, DirectRun, DirectRunError, DirectRuns};
 pub use engine::{Engine, EngineConfig, EngineEvent};
 pub use extensions::{
     Extensions, HookOutputSink, KubernetesBindings, NoObserver, RunObserver, RunOutcome, RunReport,

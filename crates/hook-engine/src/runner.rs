@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use hook_exec::{HookRunSpec, LogContext, LogProxy, TmpFiles};
+use hook_exec::{HookRunOutput, HookRunSpec, LogContext, LogProxy, TmpFiles};
 use task_queue::{TaskContext, TaskHandler, TaskOutcome};
 use tokio_util::sync::CancellationToken;
 
@@ -32,7 +32,7 @@ pub struct RunnerConfig {
 }
 
 /// Wall time and resource usage of a hook process.
-type Measured = (Duration, Option<hook_exec::ResourceUsage>);
+pub(crate) type Measured = (Duration, Option<hook_exec::ResourceUsage>);
 
 /// The [`TaskHandler`] of the engine's queues.
 pub struct Runner {
@@ -104,44 +104,64 @@ impl Runner {
         if !run.synchronizations.is_empty() {
             self.extensions.kubernetes.prepare_run(hook, run);
         }
+        match self.execute(hook, run, ctx.queue_name()).await {
+            Ok(output) => (TaskOutcome::Success, Some((output.duration, output.usage))),
+            Err((message, measured)) => (fail(run, message), measured),
+        }
+    }
+
+    /// Fresh snapshots, the context file, the process and its outputs. An error carries the
+    /// failure message and, when the process ran, its wall time and usage.
+    pub(crate) async fn execute(
+        &self,
+        hook: &Hook,
+        run: &mut HookRun,
+        queue: &str,
+    ) -> Result<HookRunOutput, (String, Option<Measured>)> {
         self.refresh_snapshots(hook, run);
-        let binding_context = match binding_context::render(&run.contexts, run.format) {
-            Ok(bytes) => bytes,
-            Err(e) => return (fail(run, format!("render binding context: {e}")), None),
-        };
-        let spec = self.spec(hook, run, ctx.queue_name(), binding_context);
+        let binding_context = binding_context::render(&run.contexts, run.format)
+            .map_err(|e| (format!("render binding context: {e}"), None))?;
+        let spec = self.spec(hook, run, queue, binding_context);
         tracing::info!(
             hook = %hook.name,
             binding = %run.binding,
-            queue = ctx.queue_name(),
+            queue,
             contexts = run.contexts.len(),
             "Execute hook"
         );
-        let output = match hook_exec::run_hook(&spec, &self.kill).await {
-            Ok(output) => output,
-            Err(e) => {
-                let message = format!("{} FAILED: {}", hook.name, error_chain(&e));
-                return (fail(run, message), None);
-            }
-        };
+        let output = hook_exec::run_hook(&spec, &self.kill)
+            .await
+            .map_err(|e| (format!("{} FAILED: {}", hook.name, error_chain(&e)), None))?;
         let measured = Some((output.duration, output.usage));
         if let Some(message) = output.failure_message() {
-            return (
-                fail(run, format!("{} FAILED: {message}", hook.name)),
-                measured,
-            );
+            return Err((format!("{} FAILED: {message}", hook.name), measured));
         }
         if let Err(e) = self.extensions.outputs.apply(hook, run, &output).await {
-            return (fail(run, format!("{}: {e}", hook.name)), measured);
+            return Err((format!("{}: {e}", hook.name), measured));
         }
         tracing::info!(
             hook = %hook.name,
             binding = %run.binding,
-            queue = ctx.queue_name(),
+            queue,
             duration_ms = output.duration.as_millis() as u64,
             "Hook executed successfully"
         );
-        (TaskOutcome::Success, measured)
+        Ok(output)
+    }
+
+    /// The loaded hooks.
+    pub(crate) fn registry(&self) -> &HookRegistry {
+        &self.registry
+    }
+
+    /// The extensions.
+    pub(crate) fn extensions(&self) -> &Extensions {
+        &self.extensions
+    }
+
+    /// Resolves when running hooks are being killed (end of the shutdown grace period).
+    pub(crate) async fn killed(&self) {
+        self.kill.cancelled().await;
     }
 
     /// Re-reads every included snapshot: hooks see the state at run time, and every context of
@@ -254,7 +274,8 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     out
 }
 
-impl TaskHandler<EngineTask> for Runner {
+/// The queues share the runner with [`crate::direct::DirectRuns`].
+impl TaskHandler<EngineTask> for Arc<Runner> {
     async fn handle(
         &self,
         task: &mut EngineTask,
