@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand};
 /// flant/shell-operator).
 #[derive(Debug, Parser)]
 #[command(name = "shell-operator", disable_version_flag = true)]
-#[command(args_conflicts_with_subcommands = true)]
+#[command(args_conflicts_with_subcommands = true, args_override_self = true)]
 pub struct Cli {
     /// The subcommand; `start` when omitted.
     #[command(subcommand)]
@@ -21,12 +21,16 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Start the operator (the default).
+    #[command(args_override_self = true)]
     Start(StartArgs),
     /// Print the version.
     Version,
     /// List the hidden debug flags.
     #[command(hide = true)]
     DebugOptions,
+    /// Talk to a running operator through its debug socket (`queue list`, `hook snapshot`, ...).
+    #[command(flatten)]
+    Debug(debug_socket::DebugCommand),
 }
 
 /// Flags of `start`. Each one names the environment variable that supplies it when the flag is
@@ -192,14 +196,135 @@ pub struct StartArgs {
     /// [env: SHELL_OPERATOR_EMBEDDED_CLUSTER_KUBECONFIG] [default: <tmp-dir>/embedded-kubeconfig.yaml]
     #[arg(long)]
     pub embedded_cluster_kubeconfig: Option<String>,
+
+    /// Leader election: only the holder of a coordination.k8s.io Lease runs hooks
+    /// [env: SHELL_OPERATOR_HA]
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub ha: Option<String>,
+    /// Name of the Lease [env: SHELL_OPERATOR_HA_LEASE_NAME]
+    /// [default: shell-operator-leader-election]
+    #[arg(long)]
+    pub ha_lease_name: Option<String>,
+    /// Namespace of the Lease [env: SHELL_OPERATOR_HA_NAMESPACE] [default: --namespace, else the
+    /// client's namespace]
+    #[arg(long)]
+    pub ha_namespace: Option<String>,
+    /// How long others wait for a silent leader before taking over
+    /// [env: SHELL_OPERATOR_HA_LEASE_DURATION] [default: 15s]
+    #[arg(long)]
+    pub ha_lease_duration: Option<String>,
+    /// How long the leader retries a failed renewal before it stops
+    /// [env: SHELL_OPERATOR_HA_RENEW_DEADLINE] [default: 10s]
+    #[arg(long)]
+    pub ha_renew_deadline: Option<String>,
+    /// The pause between Lease attempts [env: SHELL_OPERATOR_HA_RETRY_PERIOD] [default: 2s]
+    #[arg(long)]
+    pub ha_retry_period: Option<String>,
+}
+
+/// Boolean flags that also take kingpin's negated spelling `--no-<flag>`.
+pub const BOOLEAN_FLAGS: &[&str] = &[
+    "log-no-time",
+    "log-proxy-hook-json",
+    "debug-keep-tmp-files",
+    "debug-kubernetes-api",
+    "embedded-cluster",
+    "ha",
+];
+
+/// Rewrites kingpin's `--no-<flag>` for the [`BOOLEAN_FLAGS`] into `--<flag>=false`, which clap
+/// understands. Everything after `--` and every other argument is kept as is.
+pub fn expand_negations<I>(args: I) -> Vec<std::ffi::OsString>
+where
+    I: IntoIterator,
+    I::Item: Into<std::ffi::OsString>,
+{
+    let mut out = Vec::new();
+    let mut verbatim = false;
+    for arg in args {
+        let arg: std::ffi::OsString = arg.into();
+        if verbatim {
+            out.push(arg);
+            continue;
+        }
+        if arg == "--" {
+            verbatim = true;
+            out.push(arg);
+            continue;
+        }
+        let negated = arg
+            .to_str()
+            .and_then(|a| a.strip_prefix("--no-"))
+            .filter(|flag| BOOLEAN_FLAGS.contains(flag))
+            .map(|flag| format!("--{flag}=false"));
+        out.push(negated.map_or(arg, Into::into));
+    }
+    out
 }
 
 impl Cli {
+    /// Parses `args` (program name first), accepting `--no-<flag>` for boolean flags.
+    pub fn parse_with_negations<I>(args: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator,
+        I::Item: Into<std::ffi::OsString>,
+    {
+        use clap::Parser as _;
+        Self::try_parse_from(expand_negations(args))
+    }
+
     /// The `start` flags, whether given after `start` or without a subcommand.
     pub fn start_args(&self) -> &StartArgs {
         match &self.command {
             Some(Command::Start(args)) => args,
             _ => &self.start,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Cli {
+        Cli::parse_with_negations(std::iter::once("shell-operator").chain(args.iter().copied()))
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn no_prefixed_boolean_flags_mean_false() {
+        let cli = parse(&["start", "--no-debug-keep-tmp-files", "--no-log-no-time"]);
+        let args = cli.start_args();
+        assert_eq!(args.debug_keep_tmp_files.as_deref(), Some("false"));
+        assert_eq!(args.log_no_time.as_deref(), Some("false"));
+    }
+
+    #[test]
+    fn the_last_of_a_flag_and_its_negation_wins() {
+        let cli = parse(&["--ha", "--no-ha"]);
+        assert_eq!(cli.start_args().ha.as_deref(), Some("false"));
+        let cli = parse(&["--no-ha", "--ha"]);
+        assert_eq!(cli.start_args().ha.as_deref(), Some("true"));
+    }
+
+    #[test]
+    fn no_prefixes_of_non_boolean_flags_and_values_after_a_double_dash_stay_unknown() {
+        let args = expand_negations(["so", "--no-hooks-dir", "--", "--no-ha"]);
+        assert_eq!(args, ["so", "--no-hooks-dir", "--", "--no-ha"]);
+        assert!(Cli::parse_with_negations(["so", "--no-hooks-dir"]).is_err());
+    }
+
+    #[test]
+    fn debug_client_commands_parse_as_subcommands() {
+        let cli = parse(&["queue", "list", "-o", "json", "--debug-unix-socket", "/s"]);
+        assert!(matches!(
+            cli.command,
+            Some(Command::Debug(debug_socket::DebugCommand::Queue(_)))
+        ));
+        let cli = parse(&["config", "set", "log.level", "debug", "1m"]);
+        assert!(matches!(
+            cli.command,
+            Some(Command::Debug(debug_socket::DebugCommand::Config(_)))
+        ));
     }
 }

@@ -7,49 +7,71 @@ use std::io::Write;
 use serde_json::{Map, Value};
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
-use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::format::{JsonFields, Writer};
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormattedFields};
+use tracing_subscriber::layer::{Layered, SubscriberExt as _};
 use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::{EnvFilter, Layer, Registry, reload};
 
 use crate::config::{LogConfig, LogFormat, LogLevel};
 
-/// Installs the global subscriber for `config`. Fails only if one is already installed.
-pub fn init(config: &LogConfig) -> Result<(), tracing_subscriber::util::TryInitError> {
+/// Changes the log level of the installed subscriber at run time (`config set log.level`).
+#[derive(Clone)]
+pub struct LevelHandle(reload::Handle<EnvFilter, Registry>);
+
+impl std::fmt::Debug for LevelHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LevelHandle").finish_non_exhaustive()
+    }
+}
+
+impl LevelHandle {
+    /// Sets the level by upstream name (`trace` ... `fatal`; unknown names mean `info`).
+    pub fn set(&self, level: &str) -> Result<(), String> {
+        let directive = LogLevel::parse(level).as_str();
+        self.0
+            .reload(EnvFilter::new(directive))
+            .map_err(|e| format!("set log level: {e}"))
+    }
+}
+
+/// Why the logger could not be installed.
+#[derive(Debug, thiserror::Error)]
+#[error("install logger")]
+pub struct InitError(#[source] tracing_subscriber::util::TryInitError);
+
+/// Installs the global subscriber for `config`; the returned handle changes its level later.
+/// Fails only if a subscriber is already installed.
+pub fn init(config: &LogConfig) -> Result<LevelHandle, InitError> {
     use tracing_subscriber::util::SubscriberInitExt;
-    let filter = EnvFilter::new(level_directive(config.level));
-    match config.format {
-        LogFormat::Json => tracing_subscriber::fmt()
-            .with_env_filter(filter)
+    let (filter, handle) = reload::Layer::new(EnvFilter::new(config.level.as_str()));
+    let output: Box<
+        dyn Layer<Layered<reload::Layer<EnvFilter, Registry>, Registry>> + Send + Sync,
+    > = match config.format {
+        LogFormat::Json => tracing_subscriber::fmt::layer()
             .with_writer(std::io::stdout)
             .fmt_fields(JsonFields::new())
             .event_format(JsonLines {
                 no_time: config.no_time,
             })
-            .finish()
-            .try_init(),
+            .boxed(),
         LogFormat::Text | LogFormat::Color => {
-            let builder = tracing_subscriber::fmt()
-                .with_env_filter(filter)
+            let layer = tracing_subscriber::fmt::layer()
                 .with_writer(std::io::stdout)
                 .with_ansi(config.format == LogFormat::Color);
             if config.no_time {
-                builder.without_time().finish().try_init()
+                layer.without_time().boxed()
             } else {
-                builder.finish().try_init()
+                layer.boxed()
             }
         }
-    }
-}
-
-fn level_directive(level: LogLevel) -> &'static str {
-    match level {
-        LogLevel::Trace => "trace",
-        LogLevel::Debug => "debug",
-        LogLevel::Info => "info",
-        LogLevel::Warn => "warn",
-        LogLevel::Error => "error",
-    }
+    };
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(output)
+        .try_init()
+        .map_err(InitError)?;
+    Ok(LevelHandle(handle))
 }
 
 /// Upstream's JSON line shape. Field names from enclosing spans are included; event fields win.

@@ -62,6 +62,10 @@ struct Operator {
 
 impl Operator {
     fn start(hooks_dir: &Path, args: &[&str]) -> Self {
+        Self::start_with_env(hooks_dir, args, &[])
+    }
+
+    fn start_with_env(hooks_dir: &Path, args: &[&str], env: &[(&str, &Path)]) -> Self {
         let work = tempfile::tempdir().unwrap();
         fs::create_dir(work.path().join("record")).unwrap();
         let stdout = fs::File::create(work.path().join("stdout")).unwrap();
@@ -73,11 +77,18 @@ impl Operator {
             .arg("--tmp-dir")
             .arg(work.path().join("tmp"))
             .arg("--log-type=json")
+            // Parallel tests: a free port each, and a socket in the test's own directory.
+            .arg("--listen-address=127.0.0.1")
+            .arg("--listen-port=0")
+            .arg("--debug-unix-socket")
+            .arg(work.path().join("debug.socket"))
             .args(args)
             .env("RECORD_DIR", work.path().join("record"))
             .env("SHELL_LIB", shell_lib())
             .env_remove("LOG_TYPE")
             .env_remove("SHELL_OPERATOR_HOOKS_DIR")
+            .env_remove("KUBECONFIG")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(stdout)
             .stderr(stderr)
@@ -313,18 +324,76 @@ kubernetes:
 - name: pods
   kind: Pod
   executeHookOnEvent: []
+  executeHookOnSynchronization: false
 schedule:
 - name: periodic
   crontab: "* * * * * *"
   includeSnapshotsFrom: ["pods"]"#,
     );
-    let mut op = Operator::start(hooks.path(), &[]);
+    let mut op = Operator::start(hooks.path(), &["--embedded-cluster"]);
     op.wait_for("a schedule run", |op| !op.runs().is_empty());
     assert_eq!(
         op.context("snap.sh", 0),
         json!([{"binding":"periodic","type":"Schedule","snapshots":{"pods":[]}}])
     );
     assert!(op.terminate().success());
+}
+
+#[test]
+fn debug_kubernetes_api_logs_the_requests_of_the_main_client() {
+    let hooks = tempfile::tempdir().unwrap();
+    recording_hook(
+        hooks.path(),
+        "pods.sh",
+        r#"{"configVersion":"v1","kubernetes":[{"name":"pods","kind":"Pod"}]}"#,
+    );
+    let mut op = Operator::start(
+        hooks.path(),
+        &["--embedded-cluster", "--debug-kubernetes-api"],
+    );
+    op.wait_for("the pods list logged", |op| {
+        op.log_records().iter().any(|r| {
+            r["msg"] == "kubernetes api request"
+                && r["component"] == "main"
+                && r["method"] == "GET"
+                && r["path"] == "/api/v1/pods"
+                && r["code"] == "200"
+        })
+    });
+    assert!(op.terminate().success());
+}
+
+#[test]
+fn without_a_cluster_kubernetes_bindings_fail_and_retry_while_other_hooks_run() {
+    let hooks = tempfile::tempdir().unwrap();
+    recording_hook(
+        hooks.path(),
+        "kube.sh",
+        r#"{"configVersion":"v1","kubernetes":[{"name":"pods","kind":"Pod"}]}"#,
+    );
+    recording_hook(
+        hooks.path(),
+        "start.sh",
+        r#"{"configVersion":"v1","onStartup":1}"#,
+    );
+    // No kubeconfig anywhere: an empty HOME and no KUBECONFIG (removed by `start`).
+    let home = tempfile::tempdir().unwrap();
+    let mut op = Operator::start_with_env(hooks.path(), &[], &[("HOME", home.path())]);
+    op.wait_for("two failed attempts to enable the bindings", |op| {
+        op.log_records()
+            .iter()
+            .filter(|r| {
+                r["msg"] == "enable kubernetes bindings failed"
+                    && r["hook"] == "kube.sh"
+                    && r["error"]
+                        .as_str()
+                        .is_some_and(|e| e.starts_with("no kubernetes client: "))
+            })
+            .count()
+            >= 2
+    });
+    assert_eq!(op.runs(), vec!["start.sh"]);
+    assert!(op.terminate().success(), "{}", op.logs());
 }
 
 #[test]
@@ -431,6 +500,55 @@ wait"#,
         !alive.success(),
         "the hook's process group is killed, including its children"
     );
+}
+
+#[test]
+fn a_second_signal_stops_at_once_and_kills_the_running_hook() {
+    let hooks = tempfile::tempdir().unwrap();
+    write_hook(
+        hooks.path(),
+        "stuck.sh",
+        r#"if [[ "$1" == "--config" ]]; then echo '{"configVersion":"v1","onStartup":1}'; exit 0; fi
+sleep 600 &
+echo $! > "$RECORD_DIR/child.pid"
+echo started >> "$RECORD_DIR/runs"
+wait"#,
+    );
+    let mut op = Operator::start(hooks.path(), &["--shutdown-grace-period=10m"]);
+    op.wait_for("the hook to start", |op| op.runs() == vec!["started"]);
+    let pid = op.child.id().to_string();
+    let term = || Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(term().success());
+    op.wait_for("the first signal to be handled", |op| {
+        op.log_records()
+            .iter()
+            .any(|r| r["msg"] == "shutdown requested")
+    });
+    let begin = Instant::now();
+    assert!(term().success());
+    let status = op.wait_exit();
+    assert!(!status.success(), "a forced stop is not a clean exit");
+    assert!(
+        begin.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        begin.elapsed()
+    );
+    let child = fs::read_to_string(op.record().join("child.pid")).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Command::new("kill")
+        .args(["-0", child.trim()])
+        .stderr(Stdio::null())
+        .status()
+        .unwrap()
+        .success()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the hook's process group is killed\n{}",
+            op.logs()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 #[test]

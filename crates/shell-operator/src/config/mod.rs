@@ -10,99 +10,7 @@ use hook_config::parse_go_duration;
 
 use crate::cli::StartArgs;
 
-/// Environment variable names, as upstream spells them.
-pub mod env {
-    /// `--hooks-dir`.
-    pub const HOOKS_DIR: &str = "SHELL_OPERATOR_HOOKS_DIR";
-    /// `--tmp-dir`.
-    pub const TMP_DIR: &str = "SHELL_OPERATOR_TMP_DIR";
-    /// `--listen-address`.
-    pub const LISTEN_ADDRESS: &str = "SHELL_OPERATOR_LISTEN_ADDRESS";
-    /// `--listen-port`.
-    pub const LISTEN_PORT: &str = "SHELL_OPERATOR_LISTEN_PORT";
-    /// `--prometheus-metrics-prefix`.
-    pub const PROMETHEUS_METRICS_PREFIX: &str = "SHELL_OPERATOR_PROMETHEUS_METRICS_PREFIX";
-    /// `--namespace`.
-    pub const NAMESPACE: &str = "SHELL_OPERATOR_NAMESPACE";
-    /// `--kube-context`.
-    pub const KUBE_CONTEXT: &str = "KUBE_CONTEXT";
-    /// `--kube-config`.
-    pub const KUBE_CONFIG: &str = "KUBE_CONFIG";
-    /// `--kube-server`.
-    pub const KUBE_SERVER: &str = "KUBE_SERVER";
-    /// `--kube-client-qps`.
-    pub const KUBE_CLIENT_QPS: &str = "KUBE_CLIENT_QPS";
-    /// `--kube-client-burst`.
-    pub const KUBE_CLIENT_BURST: &str = "KUBE_CLIENT_BURST";
-    /// `--object-patcher-kube-client-qps`.
-    pub const OBJECT_PATCHER_KUBE_CLIENT_QPS: &str = "OBJECT_PATCHER_KUBE_CLIENT_QPS";
-    /// `--object-patcher-kube-client-burst`.
-    pub const OBJECT_PATCHER_KUBE_CLIENT_BURST: &str = "OBJECT_PATCHER_KUBE_CLIENT_BURST";
-    /// `--object-patcher-kube-client-timeout`.
-    pub const OBJECT_PATCHER_KUBE_CLIENT_TIMEOUT: &str = "OBJECT_PATCHER_KUBE_CLIENT_TIMEOUT";
-    /// `--log-level`.
-    pub const LOG_LEVEL: &str = "LOG_LEVEL";
-    /// `--log-type`.
-    pub const LOG_TYPE: &str = "LOG_TYPE";
-    /// `--log-no-time`.
-    pub const LOG_NO_TIME: &str = "LOG_NO_TIME";
-    /// `--log-proxy-hook-json`.
-    pub const LOG_PROXY_HOOK_JSON: &str = "LOG_PROXY_HOOK_JSON";
-    /// `--validating-webhook-configuration-name`.
-    pub const VALIDATING_WEBHOOK_CONFIGURATION_NAME: &str = "VALIDATING_WEBHOOK_CONFIGURATION_NAME";
-    /// `--validating-webhook-service-name`.
-    pub const VALIDATING_WEBHOOK_SERVICE_NAME: &str = "VALIDATING_WEBHOOK_SERVICE_NAME";
-    /// `--validating-webhook-server-cert`.
-    pub const VALIDATING_WEBHOOK_SERVER_CERT: &str = "VALIDATING_WEBHOOK_SERVER_CERT";
-    /// `--validating-webhook-server-key`.
-    pub const VALIDATING_WEBHOOK_SERVER_KEY: &str = "VALIDATING_WEBHOOK_SERVER_KEY";
-    /// `--validating-webhook-ca`.
-    pub const VALIDATING_WEBHOOK_CA: &str = "VALIDATING_WEBHOOK_CA";
-    /// `--validating-webhook-client-ca` (comma-separated).
-    pub const VALIDATING_WEBHOOK_CLIENT_CA: &str = "VALIDATING_WEBHOOK_CLIENT_CA";
-    /// `--validating-webhook-failure-policy`.
-    pub const VALIDATING_WEBHOOK_FAILURE_POLICY: &str = "VALIDATING_WEBHOOK_FAILURE_POLICY";
-    /// `--validating-webhook-listen-port`.
-    pub const VALIDATING_WEBHOOK_LISTEN_PORT: &str = "VALIDATING_WEBHOOK_LISTEN_PORT";
-    /// `--validating-webhook-listen-address`.
-    pub const VALIDATING_WEBHOOK_LISTEN_ADDRESS: &str = "VALIDATING_WEBHOOK_LISTEN_ADDRESS";
-    /// `--conversion-webhook-service-name`.
-    pub const CONVERSION_WEBHOOK_SERVICE_NAME: &str = "CONVERSION_WEBHOOK_SERVICE_NAME";
-    /// `--conversion-webhook-server-cert`.
-    pub const CONVERSION_WEBHOOK_SERVER_CERT: &str = "CONVERSION_WEBHOOK_SERVER_CERT";
-    /// `--conversion-webhook-server-key`.
-    pub const CONVERSION_WEBHOOK_SERVER_KEY: &str = "CONVERSION_WEBHOOK_SERVER_KEY";
-    /// `--conversion-webhook-ca`.
-    pub const CONVERSION_WEBHOOK_CA: &str = "CONVERSION_WEBHOOK_CA";
-    /// `--conversion-webhook-client-ca` (comma-separated).
-    pub const CONVERSION_WEBHOOK_CLIENT_CA: &str = "CONVERSION_WEBHOOK_CLIENT_CA";
-    /// `--conversion-webhook-listen-port`.
-    pub const CONVERSION_WEBHOOK_LISTEN_PORT: &str = "CONVERSION_WEBHOOK_LISTEN_PORT";
-    /// `--conversion-webhook-listen-address`.
-    pub const CONVERSION_WEBHOOK_LISTEN_ADDRESS: &str = "CONVERSION_WEBHOOK_LISTEN_ADDRESS";
-    /// `--debug-unix-socket`.
-    pub const DEBUG_UNIX_SOCKET: &str = "DEBUG_UNIX_SOCKET";
-    /// `--debug-http-addr`.
-    pub const DEBUG_HTTP_SERVER_ADDR: &str = "DEBUG_HTTP_SERVER_ADDR";
-    /// `--debug-keep-tmp-files`.
-    pub const DEBUG_KEEP_TMP_FILES: &str = "DEBUG_KEEP_TMP_FILES";
-    /// `--debug-kubernetes-api`.
-    pub const DEBUG_KUBERNETES_API: &str = "DEBUG_KUBERNETES_API";
-    /// `--hook-timeout` (ours).
-    pub const HOOK_TIMEOUT: &str = "SHELL_OPERATOR_HOOK_TIMEOUT";
-    /// `--shutdown-grace-period` (ours).
-    pub const SHUTDOWN_GRACE_PERIOD: &str = "SHELL_OPERATOR_SHUTDOWN_GRACE_PERIOD";
-    /// `--embedded-cluster` (ours).
-    pub const EMBEDDED_CLUSTER: &str = "SHELL_OPERATOR_EMBEDDED_CLUSTER";
-    /// `--embedded-cluster-kubeconfig` (ours).
-    pub const EMBEDDED_CLUSTER_KUBECONFIG: &str = "SHELL_OPERATOR_EMBEDDED_CLUSTER_KUBECONFIG";
-    /// Env-only: `no` turns off `tasks_queue_action_duration_seconds`.
-    pub const QUEUE_ACTIONS_METRICS: &str = "QUEUE_ACTIONS_METRICS";
-    /// Env-only: OTLP traces endpoint.
-    pub const TRACING_OTLP_ENDPOINT: &str = "TRACING_OTLP_ENDPOINT";
-    /// Env-only: bearer token for the OTLP endpoint.
-    pub const TRACING_OTLP_AUTH_TOKEN: &str = "TRACING_OTLP_AUTH_TOKEN";
-}
+pub mod env;
 
 /// Where environment variables come from.
 pub trait EnvSource {
@@ -154,13 +62,25 @@ pub enum LogLevel {
 }
 
 impl LogLevel {
-    fn parse(s: &str) -> Self {
+    /// Upstream's level names; unknown names mean `info`.
+    pub fn parse(s: &str) -> Self {
         match s.to_ascii_lowercase().as_str() {
             "trace" => Self::Trace,
             "debug" => Self::Debug,
             "warn" | "warning" => Self::Warn,
             "error" | "fatal" => Self::Error,
             _ => Self::Info,
+        }
+    }
+
+    /// The level's name, as `config list` shows it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Trace => "trace",
+            Self::Debug => "debug",
+            Self::Info => "info",
+            Self::Warn => "warn",
+            Self::Error => "error",
         }
     }
 }
@@ -242,6 +162,25 @@ pub struct DebugConfig {
     pub kubernetes_api: bool,
 }
 
+/// Leader election (`--ha`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HaConfig {
+    /// `--ha`.
+    pub enabled: bool,
+    /// `--ha-lease-name`.
+    pub lease_name: String,
+    /// `--ha-namespace`, else `--namespace`; `None` means the client's default namespace.
+    pub namespace: Option<String>,
+    /// `POD_NAME`; `None` means the hostname.
+    pub identity: Option<String>,
+    /// `--ha-lease-duration`.
+    pub lease_duration: Duration,
+    /// `--ha-renew-deadline`.
+    pub renew_deadline: Duration,
+    /// `--ha-retry-period`.
+    pub retry_period: Duration,
+}
+
 /// Everything `shell-operator start` needs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -279,6 +218,8 @@ pub struct Config {
     pub embedded_cluster: bool,
     /// `--embedded-cluster-kubeconfig`, resolved against the tmp dir default.
     pub embedded_cluster_kubeconfig: PathBuf,
+    /// Leader election.
+    pub ha: HaConfig,
     /// `QUEUE_ACTIONS_METRICS` is not `no`.
     pub queue_actions_metrics: bool,
     /// `TRACING_OTLP_ENDPOINT`.
@@ -598,6 +539,33 @@ impl Config {
                 "embedded-cluster",
             )?,
             embedded_cluster_kubeconfig,
+            ha: HaConfig {
+                enabled: r.boolean(&a.ha, env::HA, "ha")?,
+                lease_name: r
+                    .non_empty(&a.ha_lease_name, env::HA_LEASE_NAME)
+                    .unwrap_or_else(|| leader_election::SHELL_OPERATOR_LEASE_NAME.to_owned()),
+                namespace: r
+                    .non_empty(&a.ha_namespace, env::HA_NAMESPACE)
+                    .or_else(|| r.non_empty(&a.namespace, env::NAMESPACE)),
+                identity: env.var(env::POD_NAME).filter(|s| !s.is_empty()),
+                lease_duration: r
+                    .duration(
+                        &a.ha_lease_duration,
+                        env::HA_LEASE_DURATION,
+                        "ha-lease-duration",
+                    )?
+                    .unwrap_or(Duration::from_secs(15)),
+                renew_deadline: r
+                    .duration(
+                        &a.ha_renew_deadline,
+                        env::HA_RENEW_DEADLINE,
+                        "ha-renew-deadline",
+                    )?
+                    .unwrap_or(Duration::from_secs(10)),
+                retry_period: r
+                    .duration(&a.ha_retry_period, env::HA_RETRY_PERIOD, "ha-retry-period")?
+                    .unwrap_or(Duration::from_secs(2)),
+            },
             queue_actions_metrics: env.var(env::QUEUE_ACTIONS_METRICS).as_deref() != Some("no"),
             tracing_otlp_endpoint: env
                 .var(env::TRACING_OTLP_ENDPOINT)
@@ -660,6 +628,27 @@ mod tests {
             PathBuf::from("/tmp/shell-operator/embedded-kubeconfig.yaml")
         );
         assert!(c.queue_actions_metrics);
+    }
+
+    #[test]
+    fn ha_is_off_by_default_and_takes_its_lease_namespace_from_the_operator_namespace() {
+        let c = resolve(&["start"], &[]).unwrap();
+        assert!(!c.ha.enabled);
+        assert_eq!(c.ha.lease_name, "shell-operator-leader-election");
+        assert_eq!(c.ha.lease_duration, Duration::from_secs(15));
+        let env = [
+            (env::HA, "true"),
+            (env::NAMESPACE, "ops"),
+            (env::POD_NAME, "pod-1"),
+        ];
+        let c = resolve(&["--ha-retry-period=1s", "--ha-lease-name=l"], &env).unwrap();
+        assert!(c.ha.enabled);
+        assert_eq!(c.ha.namespace.as_deref(), Some("ops"));
+        assert_eq!(c.ha.identity.as_deref(), Some("pod-1"));
+        assert_eq!(c.ha.lease_name, "l");
+        assert_eq!(c.ha.retry_period, Duration::from_secs(1));
+        let c = resolve(&["--ha-namespace=lease-ns"], &env).unwrap();
+        assert_eq!(c.ha.namespace.as_deref(), Some("lease-ns"));
     }
 
     #[test]
