@@ -138,6 +138,15 @@ fn start_with_the_embedded_cluster_serves_hooks_metrics_health_and_the_debug_soc
         .is_some(),
         "{metrics}"
     );
+    assert!(
+        metric_value(
+            &metrics,
+            "shell_operator_tasks_queue_action_duration_seconds_count",
+            &[("queue_name", "main"), ("queue_action", "RemoveFirst")]
+        )
+        .is_some_and(|n| n >= 2.0),
+        "{metrics}"
+    );
     assert_eq!(
         metric_value(
             &metrics,

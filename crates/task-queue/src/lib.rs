@@ -18,7 +18,8 @@ pub use backoff::{Jitter, RetryBackoff};
 pub use handler::{TaskContext, TaskHandler, TaskOutcome};
 pub use list::{Compaction, DEFAULT_COMPACTION_THRESHOLD, TaskQueue};
 pub use queue_set::{
-    DEFAULT_REPEAT_DELAY, MAIN_QUEUE, QueueError, QueueObserver, QueueSet, QueueSetConfig,
+    DEFAULT_REPEAT_DELAY, MAIN_QUEUE, QueueAction, QueueError, QueueObserver, QueueSet,
+    QueueSetConfig,
 };
 pub use rate_limit::RateLimiter;
 pub use snapshot::{QueueLength, QueueSnapshot, TaskSnapshot};

@@ -45,8 +45,35 @@ impl Default for QueueSetConfig {
     }
 }
 
+/// A low-level queue operation, timed for `tasks_queue_action_duration_seconds{queue_action}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueueAction {
+    /// A task was queued at the head.
+    AddFirst,
+    /// A task was queued at the tail (including an emergency compaction it triggered).
+    AddLast,
+    /// The head task was taken, combined with the tasks behind it.
+    RemoveFirst,
+}
+
+impl QueueAction {
+    /// Upstream's label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QueueAction::AddFirst => "AddFirst",
+            QueueAction::AddLast => "AddLast",
+            QueueAction::RemoveFirst => "RemoveFirst",
+        }
+    }
+}
+
 /// Notified about queue events that feed metrics (no metrics crate here).
 pub trait QueueObserver<T: QueueTask>: Send + Sync + 'static {
+    /// `action` on `queue` held the queue's lock for `took`.
+    fn on_action(&self, queue: &str, action: QueueAction, took: std::time::Duration) {
+        let _ = (queue, action, took);
+    }
+
     /// An emergency compaction merged `compaction.merged` tasks of one key in `queue`
     /// (`tasks_queue_compaction_operations_total`).
     fn on_compaction(&self, queue: &str, compaction: &Compaction<T::Key>) {
@@ -232,6 +259,20 @@ impl<T: QueueTask> QueueSet<T> {
         }
     }
 
+    fn observer(&self) -> Option<Arc<dyn QueueObserver<T>>> {
+        self.inner
+            .observer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(crate) fn observe_action(&self, queue: &str, action: QueueAction, took: Duration) {
+        if let Some(o) = self.observer() {
+            o.on_action(queue, action, took);
+        }
+    }
+
     pub(crate) fn observe_compaction(&self, queue: &str, compaction: &Compaction<T::Key>) {
         tracing::warn!(
             queue,
@@ -239,13 +280,7 @@ impl<T: QueueTask> QueueSet<T> {
             merged = compaction.merged,
             "emergency compaction of queued tasks"
         );
-        let observer = self
-            .inner
-            .observer
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        if let Some(o) = observer {
+        if let Some(o) = self.observer() {
             o.on_compaction(queue, compaction);
         }
     }
@@ -257,6 +292,7 @@ impl<T: QueueTask> QueueSet<T> {
             });
         }
         let q = self.queue(queue);
+        let started = std::time::Instant::now();
         let compaction = {
             let mut state = q.lock();
             match end {
@@ -267,6 +303,11 @@ impl<T: QueueTask> QueueSet<T> {
                 End::Tail => state.tasks.push_back(Queued::new(task)),
             }
         };
+        let action = match end {
+            End::Head => QueueAction::AddFirst,
+            End::Tail => QueueAction::AddLast,
+        };
+        self.observe_action(queue, action, started.elapsed());
         q.wake.notify_one();
         if let Some(c) = compaction {
             self.observe_compaction(queue, &c);

@@ -9,7 +9,7 @@ use tokio::time::Instant;
 
 use crate::envelope::Queued;
 use crate::handler::{FollowUps, TaskContext, TaskOutcome};
-use crate::queue_set::{QueueSet, QueueShared};
+use crate::queue_set::{QueueAction, QueueSet, QueueShared};
 use crate::snapshot::TaskSnapshot;
 use crate::task::QueueTask;
 
@@ -17,6 +17,7 @@ use crate::task::QueueTask;
 pub(crate) async fn run<T: QueueTask>(set: QueueSet<T>, queue: Arc<QueueShared<T>>) {
     let cancel = set.inner.cancel.clone();
     loop {
+        let started = std::time::Instant::now();
         let next = {
             let mut state = queue.lock();
             let next = state.tasks.pop_combined();
@@ -30,6 +31,9 @@ pub(crate) async fn run<T: QueueTask>(set: QueueSet<T>, queue: Arc<QueueShared<T
             }
             next
         };
+        if next.is_some() {
+            set.observe_action(&queue.name, QueueAction::RemoveFirst, started.elapsed());
+        }
         let Some(task) = next else {
             tokio::select! {
                 () = cancel.cancelled() => return,

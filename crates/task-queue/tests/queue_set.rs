@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use task_queue::{
-    Compaction, Jitter, MergeReason, QueueError, QueueObserver, QueueSet, QueueSetConfig,
-    QueueTask, RetryBackoff, TaskContext, TaskHandler, TaskOutcome,
+    Compaction, Jitter, MergeReason, QueueAction, QueueError, QueueObserver, QueueSet,
+    QueueSetConfig, QueueTask, RetryBackoff, TaskContext, TaskHandler, TaskOutcome,
 };
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -423,9 +423,19 @@ async fn shutdown_interrupts_a_retry_backoff() {
 }
 
 #[derive(Default)]
-struct Compactions(Mutex<HashMap<String, Vec<Compaction<u32>>>>);
+struct Compactions(
+    Mutex<HashMap<String, Vec<Compaction<u32>>>>,
+    Mutex<Vec<(String, QueueAction)>>,
+);
 
 impl QueueObserver<Item> for Compactions {
+    fn on_action(&self, queue: &str, action: QueueAction, _took: Duration) {
+        self.1
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((queue.to_owned(), action));
+    }
+
     fn on_compaction(&self, queue: &str, compaction: &Compaction<u32>) {
         let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
         map.entry(queue.to_string())
@@ -486,4 +496,26 @@ async fn the_handler_sees_how_long_the_task_waited() {
     h.idle().await;
     // wait_time is measured at the start of the attempt.
     assert_eq!(*waits.lock().unwrap_or_else(|e| e.into_inner()), vec![0, 2]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_push_and_pop_is_reported_as_a_queue_action() {
+    let h = Harness::new(Duration::ZERO, ok);
+    let observer = Arc::new(Compactions::default());
+    h.set.set_observer(observer.clone());
+    h.push("main", item(1, 1));
+    h.set.push_head("main", item(2, 2)).unwrap();
+    h.set.start();
+    h.wait_for(|c| c.len() == 2).await;
+    let actions = observer.1.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let main = |a| ("main".to_owned(), a);
+    assert_eq!(
+        actions,
+        vec![
+            main(QueueAction::AddLast),
+            main(QueueAction::AddFirst),
+            main(QueueAction::RemoveFirst),
+            main(QueueAction::RemoveFirst),
+        ]
+    );
 }

@@ -80,6 +80,28 @@ impl TextExposition for SelfExposition {
     }
 }
 
+/// The queues' observer: `tasks_queue_action_duration_seconds{queue_name,queue_action}` (off with
+/// `QUEUE_ACTIONS_METRICS=no`, which [`SelfMetrics`] honours).
+#[derive(Debug)]
+pub struct QueueActions {
+    metrics: SelfMetrics,
+}
+
+impl QueueActions {
+    /// Records into `metrics`.
+    pub fn new(metrics: SelfMetrics) -> Self {
+        Self { metrics }
+    }
+}
+
+impl task_queue::QueueObserver<hook_engine::EngineTask> for QueueActions {
+    fn on_action(&self, queue: &str, action: task_queue::QueueAction, took: Duration) {
+        self.metrics
+            .common
+            .queue_action(queue, action.as_str(), took);
+    }
+}
+
 /// The engine's [`RunObserver`]: hook run metrics, and startup progress for `/readyz`.
 #[derive(Debug)]
 pub struct EngineObserver {

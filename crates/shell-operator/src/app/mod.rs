@@ -30,7 +30,7 @@ use crate::logging::LevelHandle;
 pub use self::ha::HaError;
 use self::ha::{Acquired, Election};
 use self::kube::{KubeAccess, KubeWiring};
-use self::metrics::{AppMetrics, EngineObserver};
+use self::metrics::{AppMetrics, EngineObserver, QueueActions};
 use self::readiness::StartupTracker;
 use self::view::EngineView;
 
@@ -254,6 +254,9 @@ async fn run(
         wiring.extensions,
         Arc::new(SystemClock),
     );
+    engine.queues().set_observer(Arc::new(QueueActions::new(
+        services.metrics.handles.clone(),
+    )));
     services.view.attach(
         engine.queues().clone(),
         Arc::clone(engine.registry()),
