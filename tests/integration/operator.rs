@@ -147,6 +147,19 @@ fn start_with_the_embedded_cluster_serves_hooks_metrics_health_and_the_debug_soc
         .is_some_and(|n| n >= 2.0),
         "{metrics}"
     );
+    assert!(
+        metric_value(
+            &metrics,
+            "shell_operator_kube_event_duration_seconds_count",
+            &[
+                ("hook", "watcher.sh"),
+                ("binding", "cms"),
+                ("queue", "main")
+            ]
+        )
+        .is_some_and(|n| n >= 2.0),
+        "{metrics}"
+    );
     assert_eq!(
         metric_value(
             &metrics,

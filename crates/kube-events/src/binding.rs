@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use jq_filter::JqFilter;
 use serde_json::Value;
@@ -11,6 +12,16 @@ use tokio_util::sync::CancellationToken;
 use crate::event::{KubeEvent, ObjectKey, Snapshot, SnapshotItem};
 use crate::spec::{BindingId, EventTypes, WatchEventType};
 use crate::watch::WatchKey;
+
+/// Time one object change took in a binding (for `kube_jq_filter_duration_seconds` and
+/// `kube_event_duration_seconds`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventTiming {
+    /// The jq filter, when the binding has one.
+    pub filter: Option<Duration>,
+    /// The whole change: filter, checksum, cache update and the event decision.
+    pub total: Duration,
+}
 
 /// What the binding remembers about one object.
 #[derive(Debug, Clone)]
@@ -37,6 +48,8 @@ pub(crate) struct BindingState {
     pub(crate) watches: BTreeSet<WatchKey>,
     /// Cancels the binding's own tasks (the namespace watcher).
     pub(crate) cancel: CancellationToken,
+    /// Timings of object changes since the manager last took them.
+    timings: Vec<EventTiming>,
 }
 
 impl BindingState {
@@ -56,6 +69,7 @@ impl BindingState {
             seq: 0,
             synced: false,
             pending: BTreeSet::new(),
+            timings: Vec::new(),
             namespaces_pending: false,
             watches: BTreeSet::new(),
             cancel,
@@ -67,10 +81,34 @@ impl BindingState {
         self.keep_full
     }
 
+    /// The timings recorded since the last call.
+    pub(crate) fn take_timings(&mut self) -> Vec<EventTiming> {
+        std::mem::take(&mut self.timings)
+    }
+
     /// Records the current state of an object; returns the event to deliver, if any.
     pub(crate) fn apply(&mut self, key: &ObjectKey, object: &Arc<Value>) -> Option<KubeEvent> {
+        let started = Instant::now();
+        let mut filter = None;
+        let event = self.apply_timed(key, object, &mut filter);
+        self.timings.push(EventTiming {
+            filter,
+            total: started.elapsed(),
+        });
+        event
+    }
+
+    fn apply_timed(
+        &mut self,
+        key: &ObjectKey,
+        object: &Arc<Value>,
+        filter_time: &mut Option<Duration>,
+    ) -> Option<KubeEvent> {
+        let filter_started = Instant::now();
         let (filter_result, checksum) = match &self.filter {
-            Some(filter) => match filter.apply(object) {
+            Some(filter) => match filter.apply(object).inspect(|_| {
+                *filter_time = Some(filter_started.elapsed());
+            }) {
                 Ok(out) => (Some(out.result), out.checksum),
                 Err(err) => {
                     tracing::error!(binding = %self.id, object = ?key, error = %err, "jqFilter failed, object ignored");

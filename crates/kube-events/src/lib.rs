@@ -18,6 +18,7 @@ mod spec;
 mod state;
 mod watch;
 
+pub use binding::EventTiming;
 pub use error::Error;
 pub use event::{KubeEvent, ObjectKey, Snapshot, SnapshotItem};
 pub use manager::{KubeEventsManager, ManagerConfig};

@@ -105,7 +105,12 @@ impl Shared {
         let mut state = self.lock();
         let mut out = Vec::new();
         state.on_event(key, event, &mut out);
+        let timings = state.take_timings(key);
         self.flush(out);
+        drop(state);
+        for (id, timing) in &timings {
+            self.sink.event_timing(id, timing);
+        }
     }
 
     /// Subscribes a binding to the watches of one namespace, spawning the ones that are new.

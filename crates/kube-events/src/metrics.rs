@@ -53,10 +53,16 @@ impl WatchErrorType {
     }
 }
 
-/// Receives one call per watch error; implemented by the metrics crate.
+/// Receives one call per watch error and per object change a binding handled; implemented by
+/// the operator's metrics.
 pub trait WatchErrorSink: Send + Sync + 'static {
     /// A watch failed with `error_type`.
     fn watch_error(&self, error_type: WatchErrorType);
+
+    /// Binding `binding` handled one object change in `timing`.
+    fn event_timing(&self, binding: &crate::BindingId, timing: &crate::EventTiming) {
+        let _ = (binding, timing);
+    }
 }
 
 /// A sink that drops everything.

@@ -12,7 +12,7 @@ use serde_json::Value;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::binding::BindingState;
+use crate::binding::{BindingState, EventTiming};
 use crate::event::{KubeEvent, ObjectKey, Snapshot};
 use crate::spec::BindingId;
 use crate::watch::{WatchKey, WatchState};
@@ -35,6 +35,22 @@ pub(crate) enum Subscribed {
 pub(crate) struct State {
     pub(crate) watches: HashMap<WatchKey, WatchState>,
     pub(crate) bindings: HashMap<BindingId, BindingState>,
+}
+
+impl State {
+    /// Takes the timings the subscribers of watch `key` recorded.
+    pub(crate) fn take_timings(&mut self, key: &WatchKey) -> Vec<(BindingId, EventTiming)> {
+        let Some(watch) = self.watches.get(key) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for id in &watch.subscribers {
+            if let Some(b) = self.bindings.get_mut(id) {
+                out.extend(b.take_timings().into_iter().map(|t| (id.clone(), t)));
+            }
+        }
+        out
+    }
 }
 
 impl State {

@@ -11,8 +11,8 @@ use engine_kube::{EnableErrorSink, KubeBindings, OutputApplier};
 use futures::future::BoxFuture;
 use hook_engine::extensions::NoSnapshots;
 use hook_engine::{
-    EngineTask, Extensions, Hook, HookOutputSink, HookRun, KubernetesBindings, RunObserver,
-    SnapshotSource,
+    EngineTask, Extensions, Hook, HookOutputSink, HookRegistry, HookRun, KubernetesBindings,
+    RunObserver, SnapshotSource,
 };
 use hook_exec::HookRunOutput;
 use hook_metrics::HookMetricsStore;
@@ -235,7 +235,12 @@ impl std::fmt::Debug for KubeWiring {
 impl KubeWiring {
     /// Wires engine-kube (as its crate docs show) over `access`, with `observer` and the metrics
     /// sinks.
-    pub fn new(access: &KubeAccess, metrics: &AppMetrics, observer: Arc<dyn RunObserver>) -> Self {
+    pub fn new(
+        access: &KubeAccess,
+        metrics: &AppMetrics,
+        registry: &HookRegistry,
+        observer: Arc<dyn RunObserver>,
+    ) -> Self {
         let enable_errors: Arc<dyn EnableErrorSink> =
             Arc::new(EnableErrors(metrics.handles.clone()));
         match access {
@@ -243,7 +248,7 @@ impl KubeWiring {
                 let (manager, events) = KubeEventsManager::new(
                     main.clone(),
                     ManagerConfig::default(),
-                    Arc::new(WatchErrors(metrics.handles.clone())),
+                    Arc::new(WatchErrors::new(metrics.handles.clone(), registry)),
                 );
                 let bindings = Arc::new(KubeBindings::new(manager, enable_errors));
                 let patcher = ObjectPatcher::new(patcher.clone(), PatcherConfig::default());

@@ -2,10 +2,11 @@
 //! of metrics written by hooks, and the adapters that feed them from the engine, kube-events and
 //! engine-kube.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hook_engine::{BindingType, HookRun, RunObserver, RunOutcome, RunReport};
+use hook_engine::{BindingType, HookRegistry, HookRun, RunObserver, RunOutcome, RunReport};
 use hook_metrics::HookMetricsStore;
 use operator_http::{RenderError, TextExposition};
 use operator_metrics::{
@@ -172,13 +173,47 @@ impl engine_kube::EnableErrorSink for EnableErrors {
     }
 }
 
-/// `kubernetes_client_watch_errors_total{error_type}` from kube-events.
+/// `kubernetes_client_watch_errors_total{error_type}`, `kube_jq_filter_duration_seconds` and
+/// `kube_event_duration_seconds{hook,binding,queue}` from kube-events.
 #[derive(Debug, Clone)]
-pub struct WatchErrors(pub SelfMetrics);
+pub struct WatchErrors {
+    metrics: SelfMetrics,
+    /// engine-kube's binding ids to their labels.
+    labels: Arc<HashMap<kube_events::BindingId, HookRunLabels>>,
+}
+
+impl WatchErrors {
+    /// Records into `metrics`, labelling object changes by the bindings of `registry`.
+    pub fn new(metrics: SelfMetrics, registry: &HookRegistry) -> Self {
+        let mut labels = HashMap::new();
+        for hook in registry.iter() {
+            for (index, binding) in hook.config.kubernetes.iter().enumerate() {
+                labels.insert(
+                    engine_kube::binding_id(&hook.name, index, binding),
+                    HookRunLabels::new(&hook.name, &binding.name, &binding.queue),
+                );
+            }
+        }
+        Self {
+            metrics,
+            labels: Arc::new(labels),
+        }
+    }
+}
 
 impl kube_events::WatchErrorSink for WatchErrors {
     fn watch_error(&self, error_type: kube_events::WatchErrorType) {
-        self.0.common.watch_error(error_type.as_str());
+        self.metrics.common.watch_error(error_type.as_str());
+    }
+
+    fn event_timing(&self, binding: &kube_events::BindingId, timing: &kube_events::EventTiming) {
+        let Some(labels) = self.labels.get(binding) else {
+            return;
+        };
+        if let Some(filter) = timing.filter {
+            self.metrics.common.jq_filter(labels, filter);
+        }
+        self.metrics.common.kube_event(labels, timing.total);
     }
 }
 
@@ -245,8 +280,43 @@ mod tests {
         use kube_events::WatchErrorSink as _;
         let metrics = AppMetrics::new(&config("shell_operator_"), Arc::default());
         EnableErrors(metrics.handles.clone()).enable_error("k.sh");
-        WatchErrors(metrics.handles.clone()).watch_error(kube_events::WatchErrorType::Expired);
+        let config = hook_config::parse_hook_config(
+            "k.sh",
+            br#"{"configVersion":"v1","kubernetes":[{"name":"cms","kind":"ConfigMap"}]}"#,
+        )
+        .unwrap();
+        let hook = hook_engine::Hook::new(
+            hook_engine::discovery::HookFile {
+                name: "k.sh".into(),
+                path: "/k.sh".into(),
+            },
+            config,
+        );
+        let registry = HookRegistry::new([hook]);
+        let sink = WatchErrors::new(metrics.handles.clone(), &registry);
+        sink.watch_error(kube_events::WatchErrorType::Expired);
+        let id = engine_kube::binding_id(
+            "k.sh",
+            0,
+            &registry.iter().next().unwrap().config.kubernetes[0],
+        );
+        let timing = kube_events::EventTiming {
+            filter: Some(Duration::from_millis(2)),
+            total: Duration::from_millis(3),
+        };
+        sink.event_timing(&id, &timing);
+        sink.event_timing(&kube_events::BindingId::new("unknown"), &timing);
         let text = metrics.exposition.render().unwrap();
+        let labels = r#"{hook="k.sh",binding="cms",queue="main"}"#;
+        for name in [
+            "kube_jq_filter_duration_seconds",
+            "kube_event_duration_seconds",
+        ] {
+            assert!(
+                text.contains(&format!("shell_operator_{name}_count{labels} 1")),
+                "{name}: {text}"
+            );
+        }
         assert!(
             text.contains(
                 r#"shell_operator_hook_enable_kubernetes_bindings_errors_total{hook="k.sh"} 1"#

@@ -247,7 +247,7 @@ async fn run(
         services.metrics.handles.clone(),
         startup,
     ));
-    let wiring = KubeWiring::new(&access, &services.metrics, observer);
+    let wiring = KubeWiring::new(&access, &services.metrics, &registry, observer);
     let engine = Engine::new(
         registry,
         engine_config(config, env, tmp_dir),
