@@ -277,3 +277,72 @@ fn a_bad_listen_address_stops_startup_with_a_clear_error() {
     assert!(!op.wait_exit().success());
     assert!(op.logs().contains("start http server"), "{}", op.logs());
 }
+
+/// Watches Secrets, fails on its first Event run (so the error path logs too) and patches the
+/// Secret through `$KUBERNETES_PATCH_PATH`.
+const SECRETS: &str = r#"if [[ "$1" == "--config" ]]; then cat <<'CONFIG'
+configVersion: v1
+kubernetes:
+- name: secrets
+  kind: Secret
+  namespace: {nameSelector: {matchNames: ["default"]}}
+CONFIG
+exit 0; fi
+n=$(wc -l < "$RECORD_DIR/runs" 2>/dev/null || echo 0)
+echo run >> "$RECORD_DIR/runs"
+jq -e '.[0].type == "Event"' "$BINDING_CONTEXT_PATH" >/dev/null || exit 0
+if [[ "$n" == 1 ]]; then echo "first event run fails" >&2; exit 1; fi
+cat > "$KUBERNETES_PATCH_PATH" <<'PATCH'
+{"operation":"MergePatch","kind":"Secret","namespace":"default","name":"token",
+ "mergePatch":{"metadata":{"labels":{"seen":"yes"}}}}
+PATCH"#;
+
+#[test]
+fn secret_data_never_reaches_the_logs_even_at_debug_level() {
+    const PLAIN: &str = "s3cr3t-value-that-must-not-leak";
+    let hooks = tempfile::tempdir().unwrap();
+    write_hook(hooks.path(), "secrets.sh", SECRETS);
+    let mut op = OperatorSpec::new(BIN, hooks.path())
+        .embedded_cluster()
+        .args(["--log-level", "debug", "--debug-kubernetes-api"])
+        .start();
+    op.wait_for("the Synchronization run", |op| {
+        op.recorded("runs").len() == 1
+    });
+    op.kubectl(&[
+        "create",
+        "secret",
+        "generic",
+        "token",
+        &format!("--from-literal=password={PLAIN}"),
+    ]);
+    // The failed Event run is retried after 5 s, then patches the Secret.
+    op.wait_for("the retried run to label the Secret", |op| {
+        op.kubectl(&[
+            "get",
+            "secret",
+            "token",
+            "-o",
+            "jsonpath={.metadata.labels.seen}",
+        ])
+        .trim()
+            == "yes"
+    });
+    assert_eq!(op.terminate().code(), Some(0));
+    let logs = op.logs();
+    let encoded = base64_of(PLAIN);
+    assert!(logs.contains("first event run fails"), "{logs}");
+    assert!(
+        !logs.contains(PLAIN),
+        "plain secret value in the logs:\n{logs}"
+    );
+    assert!(
+        !logs.contains(&encoded),
+        "base64 secret value in the logs:\n{logs}"
+    );
+}
+
+fn base64_of(text: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
