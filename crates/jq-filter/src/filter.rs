@@ -35,6 +35,45 @@ type Data = data::JustLut<Val>;
 pub struct JqFilter {
     text: String,
     filter: jaq_core::Filter<Data>,
+    /// Set when the program is only field names (`.`, `.metadata.labels`): such filters, the most
+    /// common in hooks, are walked directly on the input instead of converting it for jaq.
+    path: Option<Vec<String>>,
+}
+
+static NULL: Value = Value::Null;
+
+/// The field names of a filter like `.a.b_c` (`Some(vec![])` for `.`), or `None` for anything else.
+fn field_path(text: &str) -> Option<Vec<String>> {
+    let text = text.trim();
+    if text == "." {
+        return Some(Vec::new());
+    }
+    let mut fields = Vec::new();
+    for part in text.strip_prefix('.')?.split('.') {
+        let mut chars = part.chars();
+        let first = chars.next()?;
+        let ident = (first.is_ascii_alphabetic() || first == '_')
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !ident {
+            return None;
+        }
+        fields.push(part.to_owned());
+    }
+    Some(fields)
+}
+
+/// jq's `.a.b` on `input`: missing keys and `null` give `null`; `None` when jq would raise an
+/// error (indexing a non-object), which the caller leaves to jaq for the exact message.
+fn walk<'a>(input: &'a Value, path: &[String]) -> Option<&'a Value> {
+    let mut current = input;
+    for field in path {
+        current = match current {
+            Value::Object(map) => map.get(field).unwrap_or(&NULL),
+            Value::Null => &NULL,
+            _ => return None,
+        };
+    }
+    Some(current)
 }
 
 impl std::fmt::Debug for JqFilter {
@@ -91,6 +130,7 @@ impl JqFilter {
         Ok(Self {
             text: text.to_string(),
             filter,
+            path: field_path(text),
         })
     }
 
@@ -101,6 +141,9 @@ impl JqFilter {
 
     /// Run the filter on one input and collect its outputs.
     pub fn run(&self, input: &Value) -> Result<Vec<Value>, JqError> {
+        if let Some(found) = self.path.as_deref().and_then(|path| walk(input, path)) {
+            return Ok(vec![found.clone()]);
+        }
         let ctx = Ctx::<Data>::new(&self.filter.lut, Vars::new([]));
         let outputs = self.filter.id.run((ctx, to_val(input))).map(unwrap_valr);
         let mut values = Vec::new();
@@ -243,5 +286,45 @@ mod tests {
     fn runtime_errors_are_values_not_panics() {
         let f = JqFilter::compile(".metadata.name | tonumber").unwrap();
         assert!(matches!(f.apply(&pod()), Err(JqError::Run { .. })));
+    }
+
+    #[test]
+    fn field_paths_take_the_direct_walk_and_agree_with_jaq() {
+        assert_eq!(
+            field_path(".metadata.labels"),
+            Some(vec!["metadata".into(), "labels".into()])
+        );
+        assert_eq!(field_path(" . "), Some(vec![]));
+        for not_a_path in [
+            ".a[0]", ".a | .b", "..", ".a.", ".\"x\"", ".a-b", "keys", ".1a",
+        ] {
+            assert_eq!(field_path(not_a_path), None, "{not_a_path}");
+        }
+        let inputs = [pod(), json!(null), json!({"metadata": null}), json!({})];
+        for text in [
+            ".",
+            ".metadata",
+            ".metadata.labels",
+            ".metadata.labels.app",
+            ".nope.deeper",
+        ] {
+            let fast = JqFilter::compile(text).unwrap();
+            let mut slow = JqFilter::compile(text).unwrap();
+            slow.path = None;
+            for input in &inputs {
+                assert_eq!(
+                    fast.run(input).unwrap(),
+                    slow.run(input).unwrap(),
+                    "{text} on {input}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_field_path_on_a_non_object_still_raises_jqs_error() {
+        let filter = JqFilter::compile(".metadata.name.first").unwrap();
+        let err = filter.run(&pod()).unwrap_err();
+        assert!(matches!(err, JqError::Run { .. }), "{err}");
     }
 }
