@@ -183,11 +183,12 @@ impl Scenario {
     }
 
     fn write_hook(&self, dir: &Path) -> anyhow::Result<()> {
-        // `$EPOCHREALTIME` is a bash builtin: the start time costs no fork.
+        // A no-op hook made of bash builtins only (no fork): `$EPOCHREALTIME` is its start time,
+        // and the context is copied next to it for the bench to read afterwards.
         let script = format!(
             "#!/bin/bash\nt=$EPOCHREALTIME\nif [ \"$1\" = --config ]; then cat <<'EOF'\n{}\nEOF\nexit 0; fi\n\
-             jq -r --arg t \"$t\" '.[] | if .type == \"Synchronization\" then \"sync \\(.binding) \\(.objects | length) \\($t)\" \
-             else \"event \\(.binding) \\(.filterResult.idx) \\($t)\" end' \"$BINDING_CONTEXT_PATH\" >> \"$OUT/log\"\n",
+             IFS= read -r -d '' ctx < \"$BINDING_CONTEXT_PATH\"\n\
+             printf '%s\\n%s' \"$t\" \"$ctx\" > \"$OUT/run.$t\"\n",
             self.hook_config()
         );
         let path = dir.join("watch.sh");
@@ -231,9 +232,9 @@ impl Scenario {
             .spawn()
             .with_context(|| format!("start {}", binary.display()))?;
         let pid = child.id().context("operator pid")?;
-        let log = out.join("log");
+        let mut log = RunLog::new(&out);
 
-        let sync = wait_for_line(&log, |l| l.starts_with("sync cms ")).await?;
+        let sync = log.wait_for(|l| l.starts_with("sync cms ")).await?;
         let fields: Vec<&str> = sync.split_whitespace().collect();
         let synchronized_objects: usize = fields.get(2).and_then(|n| n.parse().ok()).unwrap_or(0);
         let sync_start = fields.get(3).and_then(|t| epoch(t)).context("sync time")?;
@@ -241,14 +242,14 @@ impl Scenario {
             .duration_since(started_at)
             .unwrap_or(Duration::ZERO);
         if self.latency {
-            wait_for_line(&log, |l| l.starts_with("sync events ")).await?;
+            log.wait_for(|l| l.starts_with("sync events ")).await?;
         }
         // Let allocations from the initial list settle before reading RSS.
         tokio::time::sleep(Duration::from_secs(2)).await;
         let (rss, peak_rss) = process_rss_bytes(pid).context("operator RSS")?;
 
         let latency = if self.latency {
-            Some(event_latency(client, &log).await?)
+            Some(event_latency(client, &mut log).await?)
         } else {
             None
         };
@@ -268,7 +269,7 @@ impl Scenario {
 
 /// Creates ConfigMaps in the events namespace at 100/s and pairs each with the start of the hook
 /// run that got its event.
-async fn event_latency(client: &kube::Client, log: &Path) -> anyhow::Result<Summary> {
+async fn event_latency(client: &kube::Client, log: &mut RunLog) -> anyhow::Result<Summary> {
     let api: Api<ConfigMap> = Api::namespaced(client.clone(), EVENTS_NS);
     let mut sent = Vec::with_capacity(EVENTS);
     let mut ticker = tokio::time::interval(EVENT_INTERVAL);
@@ -280,9 +281,9 @@ async fn event_latency(client: &kube::Client, log: &Path) -> anyhow::Result<Summ
     }
     let deadline = Instant::now() + WAIT;
     loop {
-        let text = std::fs::read_to_string(log).unwrap_or_default();
+        log.refresh();
         let mut started: BTreeMap<usize, SystemTime> = BTreeMap::new();
-        for line in text.lines() {
+        for line in &log.lines {
             let f: Vec<&str> = line.split_whitespace().collect();
             if let ["event", "events", idx, t] = f.as_slice()
                 && let (Ok(idx), Some(t)) = (idx.parse::<usize>(), epoch(t))
@@ -304,17 +305,76 @@ async fn event_latency(client: &kube::Client, log: &Path) -> anyhow::Result<Summ
     }
 }
 
-async fn wait_for_line(path: &Path, pred: impl Fn(&str) -> bool) -> anyhow::Result<String> {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let text = std::fs::read_to_string(path).unwrap_or_default();
-        if let Some(line) = text.lines().find(|l| pred(l)) {
-            return Ok(line.to_owned());
+/// What the hook saw, one line per context: `sync <binding> <objects> <start>` or
+/// `event <binding> <idx label> <start>`, read from the `run.<start>` files the hook writes.
+struct RunLog {
+    dir: PathBuf,
+    seen: std::collections::HashSet<PathBuf>,
+    lines: Vec<String>,
+}
+
+impl RunLog {
+    fn new(dir: &Path) -> Self {
+        Self {
+            dir: dir.to_path_buf(),
+            seen: std::collections::HashSet::new(),
+            lines: Vec::new(),
         }
-        if Instant::now() > deadline {
-            bail!("the hook did not report in time; log so far:\n{text}");
+    }
+
+    /// Reads the run files written since the last call.
+    fn refresh(&mut self) {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let is_run = path
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("run."));
+            if !is_run || self.seen.contains(&path) {
+                continue;
+            }
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            let Some((t, json)) = text.split_once('\n') else {
+                continue;
+            };
+            // A file still being written does not parse yet; it is read again next time.
+            let Ok(Value::Array(contexts)) = serde_json::from_str::<Value>(json) else {
+                continue;
+            };
+            self.seen.insert(path);
+            for c in contexts {
+                let binding = c["binding"].as_str().unwrap_or_default();
+                let line = if c["type"] == "Synchronization" {
+                    let n = c["objects"].as_array().map_or(0, Vec::len);
+                    format!("sync {binding} {n} {t}")
+                } else {
+                    let idx = c["filterResult"]["idx"].as_str().unwrap_or_default();
+                    format!("event {binding} {idx} {t}")
+                };
+                self.lines.push(line);
+            }
         }
-        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    async fn wait_for(&mut self, pred: impl Fn(&str) -> bool) -> anyhow::Result<String> {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            self.refresh();
+            if let Some(line) = self.lines.iter().find(|l| pred(l)) {
+                return Ok(line.clone());
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "the hook did not report in time; seen so far: {:?}",
+                    self.lines
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 }
 
