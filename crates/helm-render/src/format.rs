@@ -122,6 +122,21 @@ pub fn print_value(v: &Value) -> String {
     }
 }
 
+/// The characters of `s`, allocated once (`chars().collect()` grows the vector repeatedly).
+pub fn char_vec(s: &str) -> Vec<char> {
+    let mut v = Vec::with_capacity(s.len());
+    v.extend(s.chars());
+    v
+}
+
+/// Appends what `{{ v }}` prints ([`print_value`]) to `out`.
+pub fn push_printed(out: &mut String, v: &Value) {
+    match v {
+        Value::Nil => out.push_str("<no value>"),
+        other => write_value(out, other),
+    }
+}
+
 /// `fmt.Sprint`-style `%v` of a value.
 pub fn format_value(v: &Value) -> String {
     let mut out = String::new();
@@ -436,7 +451,7 @@ fn format_one(verb: char, spec: &Spec, v: &Value) -> String {
 /// Go's `fmt.Sprintf`, including its `%!verb(type=value)` error markers.
 pub fn sprintf(format: &str, args: &[Value]) -> String {
     let mut out = String::new();
-    let chars: Vec<char> = format.chars().collect();
+    let chars: Vec<char> = char_vec(format);
     let mut i = 0;
     let mut argi = 0;
     while i < chars.len() {

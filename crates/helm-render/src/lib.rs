@@ -9,22 +9,24 @@
 //! let release = HelmRenderer::new().render(std::path::Path::new("modules/echo"), &opts);
 //! ```
 
+mod cache;
 pub mod chart;
 pub mod codec;
 pub mod engine;
+mod fast_hash;
 pub mod format;
 pub mod funcs;
 pub mod manifest;
+mod memo;
 pub mod render;
 pub mod value;
+mod worker;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub use chart::ChartError;
 pub use manifest::{ManifestSplit, RenderedManifest};
-
-/// Stack for the render thread: `include` may recurse 1000 levels deep as in Helm.
-const RENDER_STACK_BYTES: usize = 256 << 20;
 
 /// Inputs of one render besides the chart.
 #[derive(Debug, Clone, PartialEq)]
@@ -133,34 +135,86 @@ pub trait Renderer {
 }
 
 /// The Helm-compatible renderer.
-#[derive(Debug, Clone, Default)]
+///
+/// [`Renderer::render`] runs on a reused render thread with a 256 MiB stack (templates may
+/// recurse deeply; see the crate's `worker` module) and, unless built with
+/// [`HelmRenderer::uncached`], keeps on that thread what it loaded and parsed:
+/// - the loaded chart, by directory: the next render re-reads nothing, it only stats the
+///   directories and files the chart came from to see that they are unchanged;
+/// - parsed templates and `tpl` strings, by name and text;
+/// - each rendered document's kind and hook annotation, by text (Helm parses every document
+///   as YAML; an unchanged document is not parsed again).
+///
+/// Values are coalesced, every template is executed, and documents are split, sorted and
+/// joined on every render; the output is the same with or without the caches.
+#[derive(Debug, Clone)]
 pub struct HelmRenderer {
-    funcs: funcs::Funcs,
+    funcs: Arc<funcs::Funcs>,
+    cache: bool,
+}
+
+impl Default for HelmRenderer {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl HelmRenderer {
-    /// A renderer with Helm's function set.
+    /// A renderer with Helm's function set that caches loaded charts and parsed templates.
     pub fn new() -> Self {
-        Self::default()
+        HelmRenderer {
+            funcs: funcs::Funcs::shared(),
+            cache: true,
+        }
     }
 
-    /// Renders an already loaded chart (on the calling thread).
+    /// A renderer that keeps nothing between renders: it reads and loads the chart, parses
+    /// every template and every rendered document afresh each time (what the first render
+    /// of a chart costs).
+    pub fn uncached() -> Self {
+        HelmRenderer {
+            cache: false,
+            ..Self::new()
+        }
+    }
+
+    /// Renders an already loaded chart on the calling thread (whose stack must be big enough
+    /// for the templates' recursion); parsed templates and document heads are cached on this
+    /// thread unless the renderer is [`HelmRenderer::uncached`].
     pub fn render_chart(
         &self,
         chart: &chart::Chart,
         opts: &RenderOptions,
     ) -> Result<RenderedRelease, RenderError> {
-        let rendered = render::render_templates(chart, opts, &self.funcs)?;
-        let notes_key = format!("{}/templates/NOTES.txt", chart.metadata.name);
-        let notes = rendered.get(&notes_key).cloned();
-        let (manifests, hooks) = manifest::collect(&rendered, opts.manifest_split)?;
-        Ok(RenderedRelease {
-            manifest: manifest::manifest_text(&manifests),
-            manifests,
-            hooks,
-            notes,
-        })
+        if self.cache {
+            cache::with(|c| render_loaded(chart, opts, &self.funcs, Some(&mut c.parsed)))
+        } else {
+            render_loaded(chart, opts, &self.funcs, None)
+        }
     }
+}
+
+fn render_loaded(
+    chart: &chart::Chart,
+    opts: &RenderOptions,
+    funcs: &funcs::Funcs,
+    parse_cache: Option<&mut engine::ParseCache>,
+) -> Result<RenderedRelease, RenderError> {
+    let cached = parse_cache.is_some();
+    let rendered = render::render_templates_with(chart, opts, funcs, parse_cache)?;
+    let notes_key = format!("{}/templates/NOTES.txt", chart.metadata.name);
+    let notes = rendered.get(&notes_key).cloned();
+    let (manifests, hooks) = if cached {
+        manifest::collect(&rendered, opts.manifest_split)?
+    } else {
+        manifest::collect_fresh(&rendered, opts.manifest_split)?
+    };
+    Ok(RenderedRelease {
+        manifest: manifest::manifest_text(&manifests),
+        manifests,
+        hooks,
+        notes,
+    })
 }
 
 impl Renderer for HelmRenderer {
@@ -171,17 +225,19 @@ impl Renderer for HelmRenderer {
     ) -> Result<RenderedRelease, RenderError> {
         let dir: PathBuf = chart_dir.to_path_buf();
         let opts = opts.clone();
-        let this = self.clone();
-        let handle = std::thread::Builder::new()
-            .name("helm-render".into())
-            .stack_size(RENDER_STACK_BYTES)
-            .spawn(move || {
+        let funcs = self.funcs.clone();
+        let cached = self.cache;
+        worker::run(move || {
+            if cached {
+                cache::with(|c| {
+                    let chart = c.charts.load(&dir)?;
+                    render_loaded(&chart, &opts, &funcs, Some(&mut c.parsed))
+                })
+            } else {
                 let chart = chart::load_dir(&dir)?;
-                this.render_chart(&chart, &opts)
-            })
-            .map_err(|e| RenderError::Thread(e.to_string()))?;
-        handle
-            .join()
-            .map_err(|_| RenderError::Thread("render thread panicked".into()))?
+                render_loaded(&chart, &opts, &funcs, None)
+            }
+        })
+        .map_err(|e| RenderError::Thread(e.to_string()))?
     }
 }

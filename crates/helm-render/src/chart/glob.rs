@@ -1,66 +1,77 @@
 //! Path patterns: Go's `filepath.Match` (for .helmignore) and gobwas/glob (for `.Files.Glob`).
 
 /// Matches a `[...]` class at the start of `p` against `c`; returns (matched, rest of pattern).
-fn class(p: &[char], c: char) -> Option<(bool, &[char])> {
-    let mut i = 1;
-    let negate = matches!(p.get(1), Some('!' | '^'));
+fn class_str(p: &str, c: char) -> Option<(bool, &str)> {
+    let mut it = p.char_indices().skip(1).peekable();
+    let negate = matches!(it.peek(), Some((_, '!' | '^')));
     if negate {
-        i += 1;
+        it.next();
     }
     let mut matched = false;
     let mut first = true;
-    while i < p.len() {
-        if p[i] == ']' && !first {
+    while let Some((i, ch)) = it.next() {
+        if ch == ']' && !first {
             return Some((matched != negate, &p[i + 1..]));
         }
         first = false;
-        let mut lo = p[i];
-        if lo == '\\' {
-            i += 1;
-            lo = *p.get(i)?;
-        }
+        let lo = if ch == '\\' { it.next()?.1 } else { ch };
         let mut hi = lo;
-        if p.get(i + 1) == Some(&'-') && p.get(i + 2).is_some_and(|x| *x != ']') {
-            hi = p[i + 2];
-            i += 2;
+        let mut ahead = it.clone();
+        if let (Some((_, '-')), Some((_, h))) = (ahead.next(), ahead.next())
+            && h != ']'
+        {
+            hi = h;
+            it = ahead;
         }
         if lo <= c && c <= hi {
             matched = true;
         }
-        i += 1;
     }
     None
 }
 
-/// Go's `path/filepath.Match` with `/` as the separator.
-pub fn go_match(pattern: &str, name: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let n: Vec<char> = name.chars().collect();
-    go_match_at(&p, &n)
+/// [`class_str`] over a char slice (for the glob matcher).
+fn class(p: &[char], c: char) -> Option<(bool, &[char])> {
+    let text: String = p.iter().collect();
+    let (matched, rest) = class_str(&text, c)?;
+    Some((matched, &p[p.len() - rest.chars().count()..]))
 }
 
-fn go_match_at(p: &[char], n: &[char]) -> bool {
-    match p.first() {
-        None => n.is_empty(),
-        Some('*') => {
-            let rest = &p[1..];
-            for i in 0..=n.len() {
-                if go_match_at(rest, &n[i..]) {
+/// Go's `path/filepath.Match` with `/` as the separator.
+pub fn go_match(pattern: &str, name: &str) -> bool {
+    let mut p = pattern.chars();
+    let Some(first) = p.next() else {
+        return name.is_empty();
+    };
+    let rest = p.as_str();
+    let mut n = name.chars();
+    match first {
+        '*' => {
+            let mut tail = name;
+            loop {
+                if go_match(rest, tail) {
                     return true;
                 }
-                if i < n.len() && n[i] == '/' {
-                    break;
+                let mut t = tail.chars();
+                match t.next() {
+                    None | Some('/') => return false,
+                    Some(_) => tail = t.as_str(),
                 }
             }
-            false
         }
-        Some('?') => !n.is_empty() && n[0] != '/' && go_match_at(&p[1..], &n[1..]),
-        Some('[') => match (n.first(), class(p, n.first().copied().unwrap_or('\0'))) {
-            (Some(&c), Some((true, rest))) if c != '/' => go_match_at(rest, &n[1..]),
+        '?' => matches!(n.next(), Some(c) if c != '/') && go_match(rest, n.as_str()),
+        '[' => match n.next() {
+            Some(c) if c != '/' => match class_str(pattern, c) {
+                Some((true, after)) => go_match(after, n.as_str()),
+                _ => false,
+            },
             _ => false,
         },
-        Some('\\') if p.len() > 1 => n.first() == Some(&p[1]) && go_match_at(&p[2..], &n[1..]),
-        Some(&c) => n.first() == Some(&c) && go_match_at(&p[1..], &n[1..]),
+        '\\' if !rest.is_empty() => {
+            let mut r = rest.chars();
+            r.next() == n.next() && go_match(r.as_str(), n.as_str())
+        }
+        c => n.next() == Some(c) && go_match(rest, n.as_str()),
     }
 }
 
@@ -148,6 +159,11 @@ mod tests {
         assert!(!go_match("*.txt", "d/a.txt"));
         assert!(go_match("templates/.?*", "templates/.hidden"));
         assert!(go_match("[a-c]x", "bx"));
+        assert!(go_match("[!a-c]x", "dx") && !go_match("[!a-c]x", "ax"));
+        assert!(go_match("[\\]]x", "]x") && go_match("a\\*", "a*") && !go_match("a\\*", "ab"));
+        assert!(!go_match("?é*", "xéz/") && go_match("?é*", "xéz"));
+        assert!(!go_match("[a-", "a") && !go_match("?", "/") && !go_match("a", ""));
+        assert!(go_match("", "") && !go_match("", "a") && go_match("*", ""));
     }
 
     #[test]

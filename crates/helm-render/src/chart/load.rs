@@ -3,31 +3,77 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
+use std::time::Duration;
 
-use super::ignore::IgnoreRules;
+use super::fingerprint::{Fingerprint, Recorder};
+use super::walk::{ChartTree, Visitor};
 use super::{Chart, ChartError, ChartFile, Metadata};
 use crate::codec::parse_yaml;
 use crate::value::Value;
 
-/// Top-level folders addon-operator leaves out of a module that has no Chart.yaml.
-const MODULE_EXCLUDED_DIRS: &[&str] = &["crds", "docs", "hooks", "images", "lib"];
-/// Symlinked folders may loop; no real chart is this deep.
-const MAX_WALK_DEPTH: usize = 32;
-
 /// Loads the chart at `dir`. Without Chart.yaml, the chart is named after the directory
 /// with version 0.2.0, as addon-operator does for modules.
 pub fn load_dir(dir: &Path) -> Result<Chart, ChartError> {
-    let has_chart_yaml = dir.join("Chart.yaml").is_file();
-    let rules = match std::fs::read_to_string(dir.join(".helmignore")) {
-        Ok(text) => IgnoreRules::parse(&text).map_err(|message| ChartError::Ignore {
-            chart: dir.display().to_string(),
-            message,
-        })?,
-        Err(_) => IgnoreRules::parse("").unwrap_or_default(),
+    load_dir_recording(dir, None)
+}
+
+/// [`load_dir`], with the [`Fingerprint`] that tells later whether the directory changed;
+/// changes younger than `racy_window` ([`super::RACY_WINDOW`] normally) make it untrusted.
+pub fn load_dir_fingerprinted(
+    dir: &Path,
+    racy_window: Duration,
+) -> Result<(Chart, Fingerprint), ChartError> {
+    let mut recorder = Recorder::new(dir, racy_window);
+    let chart = load_dir_recording(dir, Some(&mut recorder))?;
+    Ok((chart, recorder.finish()))
+}
+
+/// Reads every file the walk yields, telling `recorder` what it lists and reads.
+struct Reader<'r> {
+    files: Vec<ChartFile>,
+    recorder: Option<&'r mut Recorder>,
+}
+
+impl Visitor for Reader<'_> {
+    fn dir(&mut self, full: &Path) {
+        if let Some(r) = self.recorder.as_deref_mut() {
+            r.dir(full);
+        }
+    }
+
+    fn file(
+        &mut self,
+        path: String,
+        full: &Path,
+        meta: &std::fs::Metadata,
+    ) -> Result<(), ChartError> {
+        if let Some(r) = self.recorder.as_deref_mut() {
+            r.file(full, meta);
+        }
+        let mut data = std::fs::read(full).map_err(|e| ChartError::Io {
+            path: full.display().to_string(),
+            message: e.to_string(),
+        })?;
+        if data.starts_with(&[0xef, 0xbb, 0xbf]) {
+            data.drain(..3);
+        }
+        self.files.push(ChartFile {
+            name: path,
+            data: data.into(),
+        });
+        Ok(())
+    }
+}
+
+fn load_dir_recording(dir: &Path, recorder: Option<&mut Recorder>) -> Result<Chart, ChartError> {
+    let tree = ChartTree::open(dir)?;
+    let mut reader = Reader {
+        files: Vec::new(),
+        recorder,
     };
-    let mut files = Vec::new();
-    walk(dir, "", &rules, &mut files, 0, !has_chart_yaml)?;
-    let fallback = if has_chart_yaml {
+    tree.walk(&mut reader)?;
+    let files = reader.files;
+    let fallback = if tree.has_chart_yaml() {
         None
     } else {
         let name = dir
@@ -38,70 +84,6 @@ pub fn load_dir(dir: &Path) -> Result<Chart, ChartError> {
         Some(name)
     };
     load_files(files, fallback.as_deref(), &dir.display().to_string())
-}
-
-fn walk(
-    root: &Path,
-    rel: &str,
-    rules: &IgnoreRules,
-    out: &mut Vec<ChartFile>,
-    depth: usize,
-    module_mode: bool,
-) -> Result<(), ChartError> {
-    if depth > MAX_WALK_DEPTH {
-        return Err(ChartError::Io {
-            path: root.join(rel).display().to_string(),
-            message: "directory nesting too deep (symlink loop?)".into(),
-        });
-    }
-    let dir = if rel.is_empty() {
-        root.to_path_buf()
-    } else {
-        root.join(rel)
-    };
-    let io = |e: std::io::Error| ChartError::Io {
-        path: dir.display().to_string(),
-        message: e.to_string(),
-    };
-    let mut entries: Vec<_> = std::fs::read_dir(&dir)
-        .map_err(io)?
-        .filter_map(Result::ok)
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    entries.sort();
-    for name in entries {
-        let path = if rel.is_empty() {
-            name.clone()
-        } else {
-            format!("{rel}/{name}")
-        };
-        let full = root.join(&path);
-        // Follow symlinks, as Helm's sympath.Walk does.
-        let Ok(meta) = std::fs::metadata(&full) else {
-            continue;
-        };
-        if meta.is_dir() {
-            if rules.ignored(&path, true)
-                || (module_mode && rel.is_empty() && MODULE_EXCLUDED_DIRS.contains(&name.as_str()))
-            {
-                continue;
-            }
-            walk(root, &path, rules, out, depth + 1, module_mode)?;
-        } else {
-            if rules.ignored(&path, false) {
-                continue;
-            }
-            let mut data = std::fs::read(&full).map_err(|e| ChartError::Io {
-                path: full.display().to_string(),
-                message: e.to_string(),
-            })?;
-            if data.starts_with(&[0xef, 0xbb, 0xbf]) {
-                data.drain(..3);
-            }
-            out.push(ChartFile { name: path, data });
-        }
-    }
-    Ok(())
 }
 
 /// Loads a chart archive (`.tgz`): the first path component is the chart folder.
@@ -138,7 +120,7 @@ pub fn load_archive(bytes: &[u8], origin: &str) -> Result<Chart, ChartError> {
         }
         files.push(ChartFile {
             name: name.to_string(),
-            data,
+            data: data.into(),
         });
     }
     if files.is_empty() {

@@ -1,14 +1,21 @@
 //! A loaded chart: metadata, values, templates, files and subcharts.
 
+mod cache;
+mod fingerprint;
 mod glob;
 mod ignore;
 mod load;
 mod values;
+mod walk;
 
+pub use cache::ChartCache;
+pub use fingerprint::{Fingerprint, RACY_WINDOW, Recorder};
 pub use glob::{glob_match, go_match};
 pub use ignore::IgnoreRules;
-pub use load::{load_archive, load_dir, load_files};
+pub use load::{load_archive, load_dir, load_dir_fingerprinted, load_files};
 pub use values::{coalesce_values, process_dependencies};
+
+use std::rc::Rc;
 
 use crate::funcs::strval;
 use crate::value::{Map, Value};
@@ -18,8 +25,8 @@ use crate::value::{Map, Value};
 pub struct ChartFile {
     /// Path relative to the chart root, with `/`.
     pub name: String,
-    /// Contents.
-    pub data: Vec<u8>,
+    /// Contents (shared: renders hand them to `.Files` without copying).
+    pub data: Rc<[u8]>,
 }
 
 /// A dependency entry of Chart.yaml (the parts that decide whether a subchart renders).

@@ -129,6 +129,17 @@ fn path_value(values: &Map, path: &str) -> Option<Value> {
     Some(cur)
 }
 
+/// Whether any dependency in the tree has a condition or an alias: only then do the
+/// values decide anything, or could coalescing fail differently before the renames.
+fn values_matter(chart: &Chart) -> bool {
+    chart
+        .metadata
+        .dependencies
+        .iter()
+        .any(|d| d.condition.is_some() || d.alias.is_some())
+        || chart.dependencies.iter().any(values_matter)
+}
+
 fn process(chart: &mut Chart, values: &Map, prefix: &str) -> Result<(), ChartError> {
     let deps = chart.metadata.dependencies.clone();
     let mut keep = vec![true; chart.dependencies.len()];
@@ -172,7 +183,13 @@ fn process(chart: &mut Chart, values: &Map, prefix: &str) -> Result<(), ChartErr
 
 /// Checks declared dependencies exist, applies aliases and drops subcharts whose condition is false.
 pub fn process_dependencies(chart: &mut Chart, supplied: &Map) -> Result<(), ChartError> {
-    let values = coalesce_values(chart, supplied)?;
+    // Without conditions or aliases the values are not consulted here, and coalescing the
+    // unchanged tree again for the render reports the same errors.
+    let values = if values_matter(chart) {
+        coalesce_values(chart, supplied)?
+    } else {
+        Map::new()
+    };
     process(chart, &values, "")
 }
 

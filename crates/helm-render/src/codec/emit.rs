@@ -3,6 +3,7 @@
 use std::cmp::Ordering;
 
 use super::resolve::{Resolved, is_base60_float, resolve};
+use crate::format::char_vec;
 
 /// A YAML node as go-yaml sees it after Helm's JSON round trip.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,18 +30,27 @@ const BEST_WIDTH: usize = 80;
 
 /// yaml.v2's key order: letters after other characters, digit runs compared as numbers.
 pub fn key_less(a: &str, b: &str) -> Ordering {
-    let ar: Vec<char> = a.chars().collect();
-    let br: Vec<char> = b.chars().collect();
+    if a.is_ascii() && b.is_ascii() {
+        key_less_in(a.as_bytes(), b.as_bytes())
+    } else {
+        key_less_in(&char_vec(a), &char_vec(b))
+    }
+}
+
+/// [`key_less`] over characters (bytes stand for characters in ASCII keys).
+fn key_less_in<C: Copy + Into<char>>(ar: &[C], br: &[C]) -> Ordering {
+    let at = |s: &[C], i: usize| -> char { s[i].into() };
     let mut i = 0;
     while i < ar.len() && i < br.len() {
-        if ar[i] == br[i] {
+        let (ca, cb) = (at(ar, i), at(br, i));
+        if ca == cb {
             i += 1;
             continue;
         }
-        let al = ar[i].is_alphabetic();
-        let bl = br[i].is_alphabetic();
+        let al = ca.is_alphabetic();
+        let bl = cb.is_alphabetic();
         if al && bl {
-            return ar[i].cmp(&br[i]);
+            return ca.cmp(&cb);
         }
         if al || bl {
             return if bl {
@@ -50,11 +60,11 @@ pub fn key_less(a: &str, b: &str) -> Ordering {
             };
         }
         let (mut an, mut bn): (i64, i64) = (0, 0);
-        if ar[i] == '0' || br[i] == '0' {
+        if ca == '0' || cb == '0' {
             let mut j = i;
-            while j > 0 && ar[j - 1].is_ascii_digit() {
+            while j > 0 && at(ar, j - 1).is_ascii_digit() {
                 j -= 1;
-                if ar[j] != '0' {
+                if at(ar, j) != '0' {
                     an = 1;
                     bn = 1;
                     break;
@@ -62,17 +72,17 @@ pub fn key_less(a: &str, b: &str) -> Ordering {
             }
         }
         let mut ai = i;
-        while ai < ar.len() && ar[ai].is_ascii_digit() {
+        while ai < ar.len() && at(ar, ai).is_ascii_digit() {
             an = an
                 .wrapping_mul(10)
-                .wrapping_add(i64::from(ar[ai] as u8 - b'0'));
+                .wrapping_add(i64::from(at(ar, ai) as u8 - b'0'));
             ai += 1;
         }
         let mut bi = i;
-        while bi < br.len() && br[bi].is_ascii_digit() {
+        while bi < br.len() && at(br, bi).is_ascii_digit() {
             bn = bn
                 .wrapping_mul(10)
-                .wrapping_add(i64::from(br[bi] as u8 - b'0'));
+                .wrapping_add(i64::from(at(br, bi) as u8 - b'0'));
             bi += 1;
         }
         if an != bn {
@@ -81,7 +91,7 @@ pub fn key_less(a: &str, b: &str) -> Ordering {
         if ai != bi {
             return ai.cmp(&bi);
         }
-        return ar[i].cmp(&br[i]);
+        return ca.cmp(&cb);
     }
     ar.len().cmp(&br.len())
 }
@@ -112,7 +122,7 @@ struct Analysis {
     block: bool,
 }
 
-fn analyze(v: &str) -> Analysis {
+fn analyze(v: &str, chars: &[char]) -> Analysis {
     if v.is_empty() {
         return Analysis {
             plain: true,
@@ -120,7 +130,6 @@ fn analyze(v: &str) -> Analysis {
             block: false,
         };
     }
-    let chars: Vec<char> = v.chars().collect();
     let (mut block_ind, mut special) = (false, false);
     if v.starts_with("---") || v.starts_with("...") {
         block_ind = true;
@@ -257,7 +266,8 @@ impl Emitter {
         } else {
             Style::Plain
         };
-        let a = analyze(v);
+        let chars = char_vec(v);
+        let a = analyze(v, &chars);
         let mut style = requested;
         if style == Style::Plain && (!a.plain || (v.is_empty() && key)) {
             style = Style::Single;
@@ -269,15 +279,14 @@ impl Emitter {
             style = Style::Double;
         }
         match style {
-            Style::Plain => self.plain(v, indent, !key),
-            Style::Single => self.single(v, indent, !key),
-            Style::Double => self.double(v, indent, !key),
-            Style::Literal => self.literal(v, indent),
+            Style::Plain => self.plain(&chars, indent, !key),
+            Style::Single => self.single(&chars, indent, !key),
+            Style::Double => self.double(&chars, indent, !key),
+            Style::Literal => self.literal(&chars, indent),
         }
     }
 
-    fn plain(&mut self, v: &str, indent: usize, breaks: bool) {
-        let chars: Vec<char> = v.chars().collect();
+    fn plain(&mut self, chars: &[char], indent: usize, breaks: bool) {
         let mut spaces = false;
         for (i, &c) in chars.iter().enumerate() {
             if c == ' ' {
@@ -294,9 +303,8 @@ impl Emitter {
         }
     }
 
-    fn single(&mut self, v: &str, indent: usize, allow_breaks: bool) {
+    fn single(&mut self, chars: &[char], indent: usize, allow_breaks: bool) {
         self.put_char('\'');
-        let chars: Vec<char> = v.chars().collect();
         let (mut spaces, mut breaks) = (false, false);
         let n = chars.len();
         for (i, &c) in chars.iter().enumerate() {
@@ -336,9 +344,8 @@ impl Emitter {
         self.put_char('\'');
     }
 
-    fn double(&mut self, v: &str, indent: usize, allow_breaks: bool) {
+    fn double(&mut self, chars: &[char], indent: usize, allow_breaks: bool) {
         self.put_char('"');
-        let chars: Vec<char> = v.chars().collect();
         let n = chars.len();
         let mut spaces = false;
         for (i, &c) in chars.iter().enumerate() {
@@ -385,13 +392,12 @@ impl Emitter {
         self.put_char('"');
     }
 
-    fn literal(&mut self, v: &str, indent: usize) {
+    fn literal(&mut self, chars: &[char], indent: usize) {
         self.put_char('|');
-        let first = v.chars().next();
+        let first = chars.first().copied();
         if first.is_some_and(|c| c == ' ' || is_break(c)) {
             self.put_char('2');
         }
-        let chars: Vec<char> = v.chars().collect();
         let n = chars.len();
         if n == 0 || !is_break(chars[n - 1]) {
             self.put_char('-');
@@ -400,7 +406,7 @@ impl Emitter {
         }
         self.put_char('\n');
         let mut breaks = true;
-        for &c in &chars {
+        for &c in chars {
             if is_break(c) {
                 self.put_char(c);
                 self.column = 0;
@@ -545,6 +551,9 @@ mod tests {
         let mut keys = vec!["a10", "a2", "A1", "_u", "-d", "2key", "big"];
         keys.sort_by(|a, b| key_less(a, b));
         assert_eq!(keys, vec!["-d", "_u", "2key", "A1", "a2", "a10", "big"]);
+        let mut keys = vec!["é10", "é2", "a", "ä", "_"];
+        keys.sort_by(|a, b| key_less(a, b));
+        assert_eq!(keys, vec!["_", "a", "ä", "é2", "é10"]);
     }
 
     #[test]

@@ -3,10 +3,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use gotmpl::parse::{BranchNode, CommandNode, Expr, ListNode, Node, Number, PipeNode, Pos};
+use gotmpl::parse::{
+    BranchNode, CommandNode, Expr, ListNode, Node, Number, PipeNode, Pos, SmolStr,
+};
 
+use super::parse_cache::ParseCache;
 use super::set::{Template, TemplateSet, parse_templates};
 use super::{TemplateError, line_col};
+use crate::fast_hash::BuildFastHasher;
 use crate::format;
 use crate::funcs::Funcs;
 use crate::value::Value;
@@ -15,6 +19,8 @@ use crate::value::Value;
 const INCLUDE_MAX: usize = 1000;
 /// Overall cap on nested template calls, so recursion cannot exhaust the stack.
 const MAX_DEPTH: usize = 3000;
+/// Spare argument vectors kept for reuse.
+const MAX_ARG_BUFS: usize = 32;
 /// Overall cap on range iterations in one render.
 const MAX_RANGE_ITERS: u64 = 10_000_000;
 
@@ -52,12 +58,16 @@ pub struct Executor<'a> {
     set: &'a TemplateSet,
     funcs: &'a Funcs,
     opts: ExecOptions,
-    overlays: Vec<HashMap<String, Arc<Template>>>,
-    vars: Vec<(String, Value)>,
-    current: Option<(Arc<Template>, String)>,
+    overlays: Vec<HashMap<String, Arc<Template>, BuildFastHasher>>,
+    /// Variables of all active template calls; each call's start is `vars_base`.
+    vars: Vec<(SmolStr, Value)>,
+    vars_base: usize,
+    current: Option<(Arc<Template>, SmolStr)>,
     depth: usize,
-    includes: HashMap<String, usize>,
+    includes: HashMap<String, usize, BuildFastHasher>,
     range_iters: u64,
+    parse_cache: Option<&'a mut ParseCache>,
+    arg_bufs: Vec<Vec<Value>>,
 }
 
 impl std::fmt::Debug for Executor<'_> {
@@ -77,11 +87,20 @@ impl<'a> Executor<'a> {
             opts,
             overlays: Vec::new(),
             vars: Vec::new(),
+            vars_base: 0,
             current: None,
             depth: 0,
-            includes: HashMap::new(),
+            includes: HashMap::default(),
             range_iters: 0,
+            parse_cache: None,
+            arg_bufs: Vec::new(),
         }
+    }
+
+    /// Parses `tpl` strings through `cache`, so a string seen before is not parsed again.
+    pub fn with_parse_cache(mut self, cache: &'a mut ParseCache) -> Self {
+        self.parse_cache = Some(cache);
+        self
     }
 
     fn lookup(&self, name: &str) -> Option<Arc<Template>> {
@@ -124,10 +143,12 @@ impl<'a> Executor<'a> {
             .into());
         }
         self.depth += 1;
-        let saved_vars = std::mem::replace(&mut self.vars, vec![("$".into(), dot.clone())]);
-        let saved_cur = self.current.replace((t.clone(), name.to_string()));
+        let saved_base = std::mem::replace(&mut self.vars_base, self.vars.len());
+        self.vars.push((SmolStr::new_static("$"), dot.clone()));
+        let saved_cur = self.current.replace((t.clone(), SmolStr::new(name)));
         let res = self.walk_list(out, dot, &t.body);
-        self.vars = saved_vars;
+        self.vars.truncate(self.vars_base);
+        self.vars_base = saved_base;
         self.current = saved_cur;
         self.depth -= 1;
         res
@@ -152,7 +173,7 @@ impl<'a> Executor<'a> {
             file: t.file.clone(),
             line,
             col,
-            executing: name.clone(),
+            executing: name.to_string(),
             node,
             message: message.into(),
         }
@@ -173,7 +194,7 @@ impl<'a> Executor<'a> {
             Node::Action(a) => {
                 let v = self.pipeline(dot, &a.pipe)?;
                 if a.pipe.decl.is_empty() {
-                    out.push_str(&format::print_value(&v));
+                    format::push_printed(out, &v);
                 }
             }
             Node::If(b) => self.branch(out, dot, b, false)?,
@@ -278,12 +299,17 @@ impl<'a> Executor<'a> {
         Ok(())
     }
 
-    fn set_var(&mut self, name: &str, v: Value, assign: bool) {
-        if assign && let Some(slot) = self.vars.iter_mut().rev().find(|(n, _)| n == name) {
+    fn set_var(&mut self, name: &SmolStr, v: Value, assign: bool) {
+        if assign
+            && let Some(slot) = self.vars[self.vars_base..]
+                .iter_mut()
+                .rev()
+                .find(|(n, _)| n == name)
+        {
             slot.1 = v;
             return;
         }
-        self.vars.push((name.to_string(), v));
+        self.vars.push((name.clone(), v));
     }
 
     fn pipe_value(&mut self, dot: &Value, pipe: &PipeNode) -> R<Value> {
@@ -365,7 +391,7 @@ impl<'a> Executor<'a> {
     }
 
     fn var(&self, pos: Pos, name: &str) -> R<Value> {
-        self.vars
+        self.vars[self.vars_base..]
             .iter()
             .rev()
             .find(|(n, _)| n == name)
@@ -460,7 +486,25 @@ impl<'a> Executor<'a> {
             }
             return Ok(last);
         }
-        let mut vals = Vec::with_capacity(args.len() + 1);
+        // Argument vectors are recycled: calls are frequent and mostly take few arguments.
+        let mut vals = self.arg_bufs.pop().unwrap_or_default();
+        let res = self.call_with(dot, pos, name, args, piped, &mut vals);
+        vals.clear();
+        if self.arg_bufs.len() < MAX_ARG_BUFS {
+            self.arg_bufs.push(vals);
+        }
+        res
+    }
+
+    fn call_with(
+        &mut self,
+        dot: &Value,
+        pos: Pos,
+        name: &str,
+        args: &[Expr],
+        piped: Option<Value>,
+        vals: &mut Vec<Value>,
+    ) -> R<Value> {
         for a in args {
             vals.push(self.expr(dot, a)?);
         }
@@ -468,14 +512,14 @@ impl<'a> Executor<'a> {
             vals.push(p);
         }
         match name {
-            "include" => self.include(pos, &vals),
-            "tpl" => self.tpl(pos, &vals),
+            "include" => self.include(pos, vals),
+            "tpl" => self.tpl(pos, vals),
             _ => {
                 let f = self
                     .funcs
                     .get(name)
                     .ok_or_else(|| self.err_at(pos, format!("function {name:?} not defined")))?;
-                f(&vals).map_err(|m| self.err_at(pos, format!("error calling {name}: {m}")))
+                f(vals).map_err(|m| self.err_at(pos, format!("error calling {name}: {m}")))
             }
         }
     }
@@ -493,7 +537,10 @@ impl<'a> Executor<'a> {
         let Value::String(name) = name else {
             return Err(self.err_at(pos, "wrong type for value; expected string"));
         };
-        let count = self.includes.entry(name.to_string()).or_insert(0);
+        let count = match self.includes.get_mut(name.as_ref()) {
+            Some(c) => c,
+            None => self.includes.entry(name.to_string()).or_insert(0),
+        };
         if *count > INCLUDE_MAX {
             return Err(self.err_at(
                 pos,
@@ -547,9 +594,13 @@ impl<'a> Executor<'a> {
             .and_then(|m| m.get("Template").and_then(Value::as_map))
             .and_then(|t| t.get("Name").and_then(|n| n.as_str().map(str::to_string)))
             .unwrap_or_else(|| self.opts.tpl_default_name.clone());
-        let parsed = parse_templates(&name, &text, self.funcs)
-            .map_err(|e| self.err_at(pos, format!("error calling tpl: {e}")))?;
-        let overlay: HashMap<String, Arc<Template>> = parsed.into_iter().collect();
+        let parsed = match self.parse_cache.as_deref_mut() {
+            Some(cache) => cache.parse(&name, &text, self.funcs),
+            None => parse_templates(&name, &text, self.funcs).map(Into::into),
+        }
+        .map_err(|e| self.err_at(pos, format!("error calling tpl: {e}")))?;
+        let overlay: HashMap<String, Arc<Template>, BuildFastHasher> =
+            parsed.iter().cloned().collect();
         let body = overlay.get(&name).cloned();
         self.overlays.push(overlay);
         let mut out = String::new();

@@ -2,9 +2,11 @@
 
 mod blocks;
 mod exec;
+mod parse_cache;
 mod set;
 
 pub use exec::{ExecOptions, Executor};
+pub use parse_cache::{ParseCache, Parsed};
 pub use set::{Template, TemplateSet};
 
 /// An error from parsing or executing a template, carrying the position Go reports.

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use gotmpl::parse::{Expr, ListNode, Node, Parser, PipeNode};
 
 use super::{TemplateError, line_col};
+use crate::fast_hash::BuildFastHasher;
 use crate::funcs::Funcs;
 
 /// One named template: a file's body or a `define` block.
@@ -22,7 +23,7 @@ pub struct Template {
 /// All templates of a chart tree, by name.
 #[derive(Debug, Default, Clone)]
 pub struct TemplateSet {
-    templates: HashMap<String, Arc<Template>>,
+    templates: HashMap<String, Arc<Template>, BuildFastHasher>,
 }
 
 impl TemplateSet {
@@ -37,6 +38,13 @@ impl TemplateSet {
             self.insert(n, t);
         }
         Ok(())
+    }
+
+    /// Adds already parsed templates (what parsing one source gives), in order.
+    pub fn extend(&mut self, parsed: &[(String, Arc<Template>)]) {
+        for (n, t) in parsed {
+            self.insert(n.clone(), t.clone());
+        }
     }
 
     /// Adds a template, unless it is empty and would replace a non-empty one (Go's rule).

@@ -12,6 +12,7 @@ mod semver;
 mod strings;
 
 use std::collections::HashMap;
+use std::sync::{Arc, LazyLock};
 
 use crate::value::Value;
 
@@ -27,7 +28,7 @@ const EXECUTOR_FUNCS: &[&str] = &["and", "or", "include", "tpl"];
 /// The function table used to parse and execute templates.
 #[derive(Clone)]
 pub struct Funcs {
-    map: HashMap<&'static str, Func>,
+    map: HashMap<&'static str, Func, crate::fast_hash::BuildFastHasher>,
 }
 
 impl std::fmt::Debug for Funcs {
@@ -57,7 +58,15 @@ impl Funcs {
         semver::register(&mut map);
         misc::register(&mut map);
         crate::codec::register(&mut map);
-        Funcs { map }
+        Funcs {
+            map: map.into_iter().collect(),
+        }
+    }
+
+    /// The process-wide Helm table ([`Funcs::helm`]), built once.
+    pub fn shared() -> Arc<Funcs> {
+        static SHARED: LazyLock<Arc<Funcs>> = LazyLock::new(|| Arc::new(Funcs::helm()));
+        SHARED.clone()
     }
 
     /// Whether `name` can be called from a template.

@@ -1,5 +1,6 @@
 //! Sprig's regular-expression functions (Go RE2 syntax, which the `regex` crate shares).
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use regex::Regex;
@@ -8,9 +9,26 @@ use super::convert::{strval, to_i64};
 use super::{Func, want};
 use crate::value::Value;
 
+/// Compiled patterns kept per thread; compiling costs far more than a typical match.
+const MAX_CACHED: usize = 256;
+
+thread_local! {
+    static COMPILED: RefCell<HashMap<String, Regex>> = RefCell::new(HashMap::new());
+}
+
 fn re(v: &Value) -> Result<Regex, String> {
     let src = strval(v);
-    Regex::new(&src).map_err(|e| format!("error parsing regexp: {e}"))
+    if let Some(r) = COMPILED.with_borrow(|c| c.get(&src).cloned()) {
+        return Ok(r);
+    }
+    let r = Regex::new(&src).map_err(|e| format!("error parsing regexp: {e}"))?;
+    COMPILED.with_borrow_mut(|c| {
+        if c.len() >= MAX_CACHED {
+            c.clear();
+        }
+        c.insert(src, r.clone());
+    });
+    Ok(r)
 }
 
 /// Converts Go's `$1`/`${name}` replacement syntax; the crate uses the same, so only `$$` needs care.

@@ -135,7 +135,7 @@ pub fn camelcase(s: &str) -> String {
 
 /// Splits camel case and connector-separated text into words, as xstrings does for the common cases.
 fn words(s: &str) -> Vec<String> {
-    let chars: Vec<char> = s.chars().collect();
+    let chars: Vec<char> = crate::format::char_vec(s);
     let mut words = Vec::new();
     let mut cur = String::new();
     for (i, &c) in chars.iter().enumerate() {
@@ -190,8 +190,23 @@ fn swapcase(s: &str) -> String {
 }
 
 fn indent(n: i64, s: &str) -> String {
-    let pad = " ".repeat(n.max(0) as usize);
-    format!("{pad}{}", s.replace('\n', &format!("\n{pad}")))
+    indent_after("", n, s)
+}
+
+/// `prefix`, then `s` with every line (the first too) indented by `n` spaces.
+fn indent_after(prefix: &str, n: i64, s: &str) -> String {
+    let pad = n.max(0) as usize;
+    let lines = s.bytes().filter(|b| *b == b'\n').count() + 1;
+    let mut out = String::with_capacity(prefix.len() + s.len() + pad * lines);
+    out.push_str(prefix);
+    for (i, line) in s.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.extend(std::iter::repeat_n(' ', pad));
+        out.push_str(line);
+    }
+    out
 }
 
 fn wrap_with(width: i64, sep: &str, s: &str) -> String {
@@ -257,12 +272,12 @@ pub(super) fn register(m: &mut HashMap<&'static str, Func>) {
     });
     m.insert("trimAll", |a| {
         want(a, 2)?;
-        let cut: Vec<char> = s(&a[0]).chars().collect();
+        let cut: Vec<char> = crate::format::char_vec(&s(&a[0]));
         ok(s(&a[1]).trim_matches(|c| cut.contains(&c)))
     });
     m.insert("trimall", |a| {
         want(a, 2)?;
-        let cut: Vec<char> = s(&a[0]).chars().collect();
+        let cut: Vec<char> = crate::format::char_vec(&s(&a[0]));
         ok(s(&a[1]).trim_matches(|c| cut.contains(&c)))
     });
     m.insert("trimPrefix", |a| {
@@ -421,7 +436,7 @@ pub(super) fn register(m: &mut HashMap<&'static str, Func>) {
     });
     m.insert("nindent", |a| {
         want(a, 2)?;
-        ok(format!("\n{}", indent(to_i64(&a[0]), &s(&a[1]))))
+        ok(indent_after("\n", to_i64(&a[0]), &s(&a[1])))
     });
     m.insert("replace", |a| {
         want(a, 3)?;
@@ -453,7 +468,7 @@ pub(super) fn register(m: &mut HashMap<&'static str, Func>) {
     });
     m.insert("shuffle", |a| {
         want(a, 1)?;
-        let mut chars: Vec<char> = s(&a[0]).chars().collect();
+        let mut chars: Vec<char> = crate::format::char_vec(&s(&a[0]));
         let seed = uuid::Uuid::new_v4().as_u128();
         let len = chars.len();
         for i in (1..len).rev() {
@@ -519,6 +534,13 @@ pub fn go_split<'a>(s: &'a str, sep: &str, n: i64) -> Vec<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn indent_pads_every_line_like_sprig() {
+        assert_eq!(indent(2, "a\nb\n"), "  a\n  b\n  ");
+        assert_eq!(indent(-1, "a\nb"), "a\nb");
+        assert_eq!(indent_after("\n", 1, ""), "\n ");
+    }
 
     #[test]
     fn camelcase_joins_dash_and_underscore_words() {

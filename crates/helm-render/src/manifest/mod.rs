@@ -1,11 +1,11 @@
 //! Turns rendered templates into the release manifest: split, drop empty, sort by kind, headers.
 
+mod head;
+
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use regex::Regex;
-
-use crate::codec::parse_yaml;
-use crate::value::Value;
 
 /// Helm's `InstallOrder`.
 pub const INSTALL_ORDER: &[&str] = &[
@@ -89,7 +89,10 @@ pub fn split_manifests(big: &str) -> Vec<String> {
 
 /// Splits a rendered file into documents in the given Helm major's way.
 pub fn split_with(big: &str, style: ManifestSplit) -> Vec<String> {
-    let Ok(sep) = Regex::new(r"(?:^|\s*\n)---\s*") else {
+    // Go's `\s` is ASCII `[\t\n\f\r ]`; the `regex` crate's is Unicode, so spell it out.
+    static SEP: LazyLock<Result<Regex, regex::Error>> =
+        LazyLock::new(|| Regex::new(r"(?:^|[\t\n\f\r ]*\n)---[\t\n\f\r ]*"));
+    let Ok(sep) = SEP.as_ref() else {
         return vec![big.trim().to_string()];
     };
     let input = match style {
@@ -119,11 +122,31 @@ pub fn sort_by_kind(manifests: &mut [RenderedManifest]) {
     });
 }
 
+/// Regular manifests and hooks (`helm.sh/hook`), each in file order.
+pub type Collected = (Vec<RenderedManifest>, Vec<RenderedManifest>);
+
 /// Documents split into regular manifests and hooks (`helm.sh/hook`), each in file order.
+/// Documents seen before on this thread are not parsed again (their heads are memoized by text).
 pub fn collect(
     rendered: &BTreeMap<String, String>,
     style: ManifestSplit,
-) -> Result<(Vec<RenderedManifest>, Vec<RenderedManifest>), ManifestError> {
+) -> Result<Collected, ManifestError> {
+    collect_with(rendered, style, true)
+}
+
+/// [`collect`], parsing every document afresh (what a first render costs).
+pub fn collect_fresh(
+    rendered: &BTreeMap<String, String>,
+    style: ManifestSplit,
+) -> Result<Collected, ManifestError> {
+    collect_with(rendered, style, false)
+}
+
+fn collect_with(
+    rendered: &BTreeMap<String, String>,
+    style: ManifestSplit,
+    memo: bool,
+) -> Result<Collected, ManifestError> {
     let mut generic = Vec::new();
     let mut hooks = Vec::new();
     for (path, content) in rendered {
@@ -132,35 +155,21 @@ pub fn collect(
             continue;
         }
         for doc in split_with(content, style) {
-            let head = parse_yaml(&doc).map_err(|e| ManifestError {
-                source_path: path.clone(),
-                message: e.to_string(),
-            })?;
-            let head = match head {
-                Value::Map(_) | Value::Nil => head,
-                _ => {
-                    return Err(ManifestError {
-                        source_path: path.clone(),
-                        message: "error unmarshaling JSON: document is not a mapping".into(),
-                    });
-                }
+            let head = if memo {
+                head::read(&doc)
+            } else {
+                head::parse(&doc)
             };
-            let m = head.as_map().unwrap_or_default();
-            let kind = m
-                .get("kind")
-                .and_then(|k| k.as_str().map(str::to_string))
-                .unwrap_or_default();
-            let is_hook = m
-                .get("metadata")
-                .and_then(Value::as_map)
-                .and_then(|md| md.get("annotations").and_then(Value::as_map))
-                .is_some_and(|a| a.contains_key("helm.sh/hook"));
+            let head = head.map_err(|message| ManifestError {
+                source_path: path.clone(),
+                message,
+            })?;
             let item = RenderedManifest {
                 source: path.clone(),
                 content: doc,
-                kind,
+                kind: head.kind,
             };
-            if is_hook {
+            if head.is_hook {
                 hooks.push(item)
             } else {
                 generic.push(item)
@@ -174,7 +183,11 @@ pub fn collect(
 
 /// The release manifest text: `---\n# Source: <path>\n<doc>\n` per document.
 pub fn manifest_text(manifests: &[RenderedManifest]) -> String {
-    let mut out = String::new();
+    let size: usize = manifests
+        .iter()
+        .map(|m| m.source.len() + m.content.len() + 16)
+        .sum();
+    let mut out = String::with_capacity(size);
     for m in manifests {
         out.push_str("---\n# Source: ");
         out.push_str(&m.source);
@@ -206,6 +219,13 @@ mod tests {
             split_with(text, ManifestSplit::HelmV4),
             vec!["a: 1\n\n".to_string()]
         );
+    }
+
+    #[test]
+    fn separators_swallow_only_go_whitespace() {
+        // U+00A0 is not `\s` in Go's RE2 syntax: it stays in the first document.
+        let docs = split_manifests("a: 1\u{a0}\n---\nb: 2");
+        assert_eq!(docs, vec!["a: 1\u{a0}".to_string(), "b: 2".to_string()]);
     }
 
     #[test]

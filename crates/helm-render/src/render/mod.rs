@@ -2,19 +2,21 @@
 
 mod objects;
 
+use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
 pub use objects::{ApiVersions, DEFAULT_API_VERSIONS, Files, KubeVersion};
 
 use crate::chart::{Chart, coalesce_values, process_dependencies};
-use crate::engine::{ExecOptions, Executor, TemplateError, TemplateSet};
+use crate::engine::{ExecOptions, Executor, ParseCache, TemplateError, TemplateSet};
 use crate::funcs::Funcs;
 use crate::value::{Map, Value};
 use crate::{RenderError, RenderOptions};
 
-struct Renderable {
-    source: String,
+struct Renderable<'c> {
+    source: Cow<'c, str>,
     dot: Value,
     base_path: String,
 }
@@ -23,20 +25,25 @@ fn files_of(chart: &Chart) -> Value {
     let files: BTreeMap<String, Rc<[u8]>> = chart
         .files
         .iter()
-        .map(|f| (f.name.clone(), Rc::from(f.data.clone())))
+        .map(|f| (f.name.clone(), f.data.clone()))
         .collect();
     Value::Object(Rc::new(Files::new(files)))
 }
 
 /// Helm's `recAllTpls`: the render values of one chart and its templates under their full names.
-fn collect(
-    chart: &Chart,
+fn collect<'c>(
+    chart: &'c Chart,
     parent: &Map,
     full_path: &str,
     is_root: bool,
-    out: &mut BTreeMap<String, Renderable>,
+    out: &mut BTreeMap<String, Renderable<'c>>,
 ) -> Value {
-    let mut chart_meta = chart.metadata.fields.clone();
+    // A deep copy: templates may mutate `.Chart` maps (`set`), and the chart may be shared
+    // with later renders through the chart cache.
+    let mut chart_meta = Value::map(chart.metadata.fields.clone())
+        .deep_copy()
+        .as_map()
+        .unwrap_or_default();
     chart_meta.insert("IsRoot".into(), Value::Bool(is_root));
     let values = if is_root {
         parent
@@ -82,7 +89,7 @@ fn collect(
         out.insert(
             format!("{full_path}/{}", t.name),
             Renderable {
-                source: String::from_utf8_lossy(&t.data).into_owned(),
+                source: String::from_utf8_lossy(&t.data),
                 dot: dot.clone(),
                 base_path: format!("{full_path}/templates"),
             },
@@ -99,9 +106,34 @@ fn sort_templates(names: &mut [String]) {
     });
 }
 
-fn capabilities(opts: &RenderOptions) -> Value {
+/// `.Capabilities.APIVersions` for the extra versions given; the object is immutable, so the
+/// last one built on this thread is reused while the extra versions stay the same.
+fn api_versions(extra: &[String]) -> Rc<ApiVersions> {
+    thread_local! {
+        static LAST: RefCell<Option<(Vec<String>, Rc<ApiVersions>)>> = const { RefCell::new(None) };
+    }
+    LAST.with(|last| {
+        let Ok(mut last) = last.try_borrow_mut() else {
+            return Rc::new(build_api_versions(extra));
+        };
+        match &*last {
+            Some((key, v)) if key.as_slice() == extra => v.clone(),
+            _ => {
+                let v = Rc::new(build_api_versions(extra));
+                *last = Some((extra.to_vec(), v.clone()));
+                v
+            }
+        }
+    })
+}
+
+fn build_api_versions(extra: &[String]) -> ApiVersions {
     let mut api: Vec<String> = DEFAULT_API_VERSIONS.iter().map(|s| s.to_string()).collect();
-    api.extend(opts.api_versions.iter().cloned());
+    api.extend(extra.iter().cloned());
+    ApiVersions(api)
+}
+
+fn capabilities(opts: &RenderOptions) -> Value {
     let mut helm = Map::new();
     helm.insert("Version".into(), Value::str("v3.19.5"));
     helm.insert("GitCommit".into(), Value::str(""));
@@ -114,7 +146,7 @@ fn capabilities(opts: &RenderOptions) -> Value {
     );
     caps.insert(
         "APIVersions".into(),
-        Value::Object(Rc::new(ApiVersions(api))),
+        Value::Object(api_versions(&opts.api_versions)),
     );
     caps.insert("HelmVersion".into(), Value::map(helm));
     Value::map(caps)
@@ -200,6 +232,17 @@ pub fn render_templates(
     opts: &RenderOptions,
     funcs: &Funcs,
 ) -> Result<BTreeMap<String, String>, RenderError> {
+    render_templates_with(chart, opts, funcs, None)
+}
+
+/// [`render_templates`], taking parsed templates (and parsed `tpl` strings) from `parse_cache`
+/// when it has them. The output is the same with or without the cache.
+pub fn render_templates_with(
+    chart: &Chart,
+    opts: &RenderOptions,
+    funcs: &Funcs,
+    mut parse_cache: Option<&mut ParseCache>,
+) -> Result<BTreeMap<String, String>, RenderError> {
     let supplied = match Value::from_json(&opts.values) {
         Value::Map(m) => m.borrow().clone(),
         Value::Nil => Map::new(),
@@ -220,12 +263,20 @@ pub fn render_templates(
     let mut set = TemplateSet::new();
     for k in &keys {
         if let Some(r) = tpls.get(k) {
-            set.parse(k, &r.source, funcs)
-                .map_err(|e| template_error(&root, e))?;
+            match parse_cache.as_deref_mut() {
+                Some(cache) => cache
+                    .parse(k, &r.source, funcs)
+                    .map(|parsed| set.extend(&parsed)),
+                None => set.parse(k, &r.source, funcs),
+            }
+            .map_err(|e| template_error(&root, e))?;
         }
     }
     let mut out = BTreeMap::new();
     let mut exec = Executor::new(&set, funcs, ExecOptions::default());
+    if let Some(cache) = parse_cache {
+        exec = exec.with_parse_cache(cache);
+    }
     for k in &keys {
         let base = k.rsplit('/').next().unwrap_or(k);
         if base.starts_with('_') {
