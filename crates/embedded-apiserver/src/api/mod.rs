@@ -63,7 +63,7 @@ pub(crate) enum Reply {
     /// A JSON document.
     Json(u16, Value),
     /// Pre-serialized JSON.
-    Bytes(u16, Vec<u8>),
+    Bytes(u16, Bytes),
     /// A watch stream.
     Stream(mpsc::Receiver<Bytes>),
 }
@@ -73,8 +73,8 @@ impl Reply {
         Reply::Json(code, value)
     }
 
-    fn bytes(code: u16, bytes: Vec<u8>) -> Self {
-        Reply::Bytes(code, bytes)
+    fn bytes(code: u16, bytes: impl Into<Bytes>) -> Self {
+        Reply::Bytes(code, bytes.into())
     }
 
     fn into_response(self) -> Response<Body> {
@@ -246,7 +246,7 @@ async fn route(
     };
     match path::parse(parts.uri.path()) {
         Route::Version => get_only(Some(discovery::version())),
-        Route::Health => Ok(Reply::Bytes(200, b"ok".to_vec())),
+        Route::Health => Ok(Reply::bytes(200, Bytes::from_static(b"ok"))),
         Route::Api => get_only(Some(discovery::core_versions(&srv.address))),
         Route::Apis => get_only(Some(srv.store.read(|s| discovery::group_list(&s.registry)))),
         Route::Group(g) => get_only(srv.store.read(|s| discovery::group(&s.registry, &g))),

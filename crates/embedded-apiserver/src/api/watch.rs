@@ -8,13 +8,13 @@ use serde_json::{Value, json};
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
-use super::present::write_item;
+use super::present::{item_bytes, served_as_is};
 use super::{Call, Reply};
 use crate::conversion::Converter;
 use crate::resources::ResourceType;
 use crate::selectors::{FieldSelector, LabelSelector};
 use crate::status::{ApiError, Cause};
-use crate::store::{Event, EventKind};
+use crate::store::{Event, EventKind, Stored, watch_line};
 
 /// The default lifetime of a watch without `timeoutSeconds`, like the real server's minimum.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1800);
@@ -27,20 +27,19 @@ struct Filter {
 }
 
 impl Filter {
-    fn matches(&self, namespace: &str, obj: &Value) -> bool {
+    fn matches(&self, namespace: &str, name: &str, obj: &Stored) -> bool {
         self.namespace.as_deref().is_none_or(|ns| ns == namespace)
-            && self.labels.matches(obj)
-            && self.fields.matches(obj)
+            && obj.matches(namespace, name, &self.labels, &self.fields)
     }
 
     /// The event type a client sees for `event`, if any: objects that stop matching are DELETED,
     /// objects that start matching are ADDED.
     fn translate(&self, event: &Event) -> Option<&'static str> {
-        let now = self.matches(&event.namespace, &event.object);
+        let now = self.matches(&event.namespace, &event.name, &event.object);
         let before = event
             .previous
             .as_ref()
-            .is_some_and(|p| self.matches(&event.namespace, p));
+            .is_some_and(|p| self.matches(&event.namespace, &event.name, p));
         match event.kind {
             EventKind::Added => now.then_some("ADDED"),
             EventKind::Deleted => before.then_some("DELETED"),
@@ -58,7 +57,7 @@ impl Filter {
 enum Start {
     /// Synthetic ADDED events for the current state, optionally closed by an initial-events-end bookmark.
     Initial {
-        objects: Vec<(String, Arc<Value>)>,
+        objects: Vec<Arc<Stored>>,
         rv: u64,
         end_bookmark: bool,
     },
@@ -68,14 +67,8 @@ enum Start {
     Expired(ApiError),
 }
 
-fn frame(rt: &ResourceType, kind: &str, obj: &Arc<Value>) -> Bytes {
-    let mut out = Vec::with_capacity(256);
-    out.extend_from_slice(b"{\"type\":\"");
-    out.extend_from_slice(kind.as_bytes());
-    out.extend_from_slice(b"\",\"object\":");
-    write_item(rt, obj, &mut out);
-    out.extend_from_slice(b"}\n");
-    Bytes::from(out)
+fn frame(rt: &ResourceType, kind: &str, obj: &Value) -> Bytes {
+    watch_line(kind, &item_bytes(rt, obj))
 }
 
 fn bookmark(rt: &ResourceType, rv: u64, initial_end: bool) -> Bytes {
@@ -162,8 +155,8 @@ pub fn watch(call: &Call<'_>) -> Result<Reply, ApiError> {
                 .table(&key)
                 .map(|t| {
                     t.iter()
-                        .filter(|((ns, _), obj)| filter.matches(ns, obj))
-                        .map(|((ns, _), obj)| (ns.clone(), obj.clone()))
+                        .filter(|((ns, name), obj)| filter.matches(ns, name, obj))
+                        .map(|(_, obj)| obj.clone())
                         .collect()
                 })
                 .unwrap_or_default();
@@ -189,6 +182,7 @@ pub fn watch(call: &Call<'_>) -> Result<Reply, ApiError> {
     let (tx, body) = mpsc::channel::<Bytes>(256);
     let stream = Stream {
         rt: call.rt.clone(),
+        api_version: call.rt.api_version(),
         filter,
         key,
         bookmarks: call.params.allow_bookmarks,
@@ -208,6 +202,8 @@ pub fn watch(call: &Call<'_>) -> Result<Reply, ApiError> {
 /// One running watch.
 struct Stream {
     rt: Arc<ResourceType>,
+    /// `rt`'s apiVersion, for telling whether stored objects can be sent as they are.
+    api_version: String,
     filter: Filter,
     key: crate::resources::StorageKey,
     bookmarks: bool,
@@ -224,10 +220,28 @@ impl Stream {
         self.tx.send(bytes).await.is_ok()
     }
 
-    /// Sends one event; a failed conversion sends an ERROR event instead and ends the watch.
-    async fn send_object(&self, kind: &str, obj: &Arc<Value>) -> bool {
+    /// Sends an object of the initial state.
+    async fn send_stored(&self, kind: &str, obj: &Stored) -> bool {
+        if served_as_is(&self.rt, &self.api_version, obj) {
+            return self.send(watch_line(kind, obj.json())).await;
+        }
+        self.send_value(kind, obj.value()).await
+    }
+
+    /// Sends the object of an event; the line is shared with every other watcher of `rt`.
+    async fn send_event(&self, kind: &str, event: &Event) -> bool {
+        if served_as_is(&self.rt, &self.api_version, &event.object) {
+            return self.send(event.line(kind)).await;
+        }
+        self.send_value(kind, event.object.value()).await
+    }
+
+    /// Sends an object stored in another shape than `rt`'s; a failed conversion sends an ERROR
+    /// event instead and ends the watch.
+    async fn send_value(&self, kind: &str, obj: Value) -> bool {
+        let obj = Arc::new(obj);
         let converted = match &self.converter {
-            Some(c) if c.needs_webhook(&self.rt, obj) => {
+            Some(c) if c.needs_webhook(&self.rt, &obj) => {
                 match c.convert_one(&self.rt, obj.clone()).await {
                     Ok(o) => o,
                     Err(e) => {
@@ -236,7 +250,7 @@ impl Stream {
                     }
                 }
             }
-            _ => obj.clone(),
+            _ => obj,
         };
         self.send(frame(&self.rt, kind, &converted)).await
     }
@@ -252,8 +266,8 @@ impl Stream {
                 rv,
                 end_bookmark,
             } => {
-                for (_, obj) in &objects {
-                    if !self.send_object("ADDED", obj).await {
+                for obj in &objects {
+                    if !self.send_stored("ADDED", obj).await {
                         return;
                     }
                 }
@@ -316,7 +330,7 @@ impl Stream {
             return true;
         }
         match self.filter.translate(event) {
-            Some(kind) => self.send_object(kind, &event.object).await,
+            Some(kind) => self.send_event(kind, event).await,
             None => true,
         }
     }
@@ -328,16 +342,20 @@ mod tests {
     use crate::resources::StorageKey;
 
     fn event(kind: EventKind, before: Option<&str>, after: &str) -> Event {
-        let obj =
-            |app: &str| Arc::new(json!({ "metadata": { "name": "a", "labels": { "app": app } } }));
-        Event {
-            rv: 5,
+        let obj = |app: &str| {
+            Arc::new(Stored::new(
+                &json!({ "metadata": { "name": "a", "labels": { "app": app } } }),
+            ))
+        };
+        Event::new(
+            5,
             kind,
-            storage: StorageKey::new("", "pods"),
-            namespace: "ns".into(),
-            object: obj(after),
-            previous: before.map(obj),
-        }
+            StorageKey::new("", "pods"),
+            "ns".into(),
+            "a".into(),
+            obj(after),
+            before.map(obj),
+        )
     }
 
     fn filter() -> Filter {
