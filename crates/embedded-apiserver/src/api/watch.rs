@@ -293,10 +293,17 @@ impl Stream {
             tokio::time::Instant::now() + self.bookmark_interval,
             self.bookmark_interval,
         );
+        // Created once rather than per event: each creation registers with the shared token and
+        // the channel, which every watcher would otherwise do for every event.
+        let cancelled = self.cancel.cancelled();
+        tokio::pin!(cancelled);
+        let closed = self.tx.closed();
+        tokio::pin!(closed);
         loop {
             tokio::select! {
-                () = self.cancel.cancelled() => return,
-                () = self.tx.closed() => return,
+                biased;
+                () = &mut cancelled => return,
+                () = &mut closed => return,
                 () = &mut deadline => {
                     if self.bookmarks {
                         let _ = self.send(bookmark(&self.rt, last_rv, false)).await;
