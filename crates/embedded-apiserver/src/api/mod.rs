@@ -22,8 +22,6 @@ use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body_util::BodyExt as _;
 use serde_json::Value;
-use tokio::sync::mpsc;
-use tokio_util::task::TaskTracker;
 
 use crate::admission::{self, Admission, Operation};
 use crate::conversion::Converter;
@@ -50,8 +48,6 @@ pub(crate) struct Server {
     pub bookmark_interval: Duration,
     /// `host:port` clients reach the server at.
     pub address: String,
-    /// Owner of watch tasks.
-    pub tracker: TaskTracker,
     /// Admission webhooks.
     pub admission: Arc<Admission>,
     /// Custom resource conversion.
@@ -65,7 +61,7 @@ pub(crate) enum Reply {
     /// Pre-serialized JSON.
     Bytes(u16, Bytes),
     /// A watch stream.
-    Stream(mpsc::Receiver<Bytes>),
+    Stream(futures::stream::BoxStream<'static, Bytes>),
 }
 
 impl Reply {
@@ -81,12 +77,10 @@ impl Reply {
         let (code, body) = match self {
             Reply::Json(code, v) => (code, Body::from(serde_json::to_vec(&v).unwrap_or_default())),
             Reply::Bytes(code, b) => (code, Body::from(b)),
-            Reply::Stream(rx) => {
-                let stream = futures::stream::unfold(rx, |mut rx| async move {
-                    rx.recv().await.map(|b| (Ok::<_, Infallible>(b), rx))
-                });
-                (200, Body::from_stream(stream))
-            }
+            Reply::Stream(lines) => (
+                200,
+                Body::from_stream(futures::StreamExt::map(lines, Ok::<_, Infallible>)),
+            ),
         };
         let mut resp = Response::new(body);
         *resp.status_mut() =

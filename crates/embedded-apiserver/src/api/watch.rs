@@ -4,8 +4,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures::StreamExt as _;
+use futures::stream::BoxStream;
 use serde_json::{Value, json};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 use super::present::{item_bytes, served_as_is};
@@ -179,7 +181,6 @@ pub fn watch(call: &Call<'_>) -> Result<Reply, ApiError> {
             },
         }
     });
-    let (tx, body) = mpsc::channel::<Bytes>(256);
     let stream = Stream {
         rt: call.rt.clone(),
         api_version: call.rt.api_version(),
@@ -193,10 +194,8 @@ pub fn watch(call: &Call<'_>) -> Result<Reply, ApiError> {
             .map_or(DEFAULT_TIMEOUT, Duration::from_secs),
         cancel: call.srv.faults.watch_token(),
         converter: call.rt.custom.then(|| call.srv.converter.clone()),
-        tx,
     };
-    call.srv.tracker.spawn(stream.run(rx, start));
-    Ok(Reply::Stream(body))
+    Ok(Reply::Stream(stream.into_body(rx, start)))
 }
 
 /// One running watch.
@@ -212,133 +211,203 @@ struct Stream {
     cancel: CancellationToken,
     /// Set for custom resources, whose objects may need a conversion webhook.
     converter: Option<Arc<Converter>>,
-    tx: mpsc::Sender<Bytes>,
+}
+
+/// What the watch sends next.
+enum Step {
+    /// A line, and the watch goes on.
+    Send(Bytes),
+    /// Nothing for this event.
+    Skip,
+    /// A last line (an ERROR event), then the end.
+    Last(Bytes),
+}
+
+/// Where a running watch is.
+enum Phase {
+    /// The initial state, then optionally the initial-events-end bookmark at `end_bookmark`.
+    Initial {
+        objects: std::vec::IntoIter<Arc<Stored>>,
+        end_bookmark: Option<u64>,
+    },
+    /// Events from history.
+    Replay(std::vec::IntoIter<Arc<Event>>),
+    /// Live events until cancelled or timed out.
+    Live(Box<Live>),
+    /// Nothing more to send.
+    Done,
+}
+
+/// The timers and wake-ups of the live part of a watch.
+struct Live {
+    deadline: std::pin::Pin<Box<tokio::time::Sleep>>,
+    ticker: tokio::time::Interval,
+    cancelled: std::pin::Pin<Box<tokio_util::sync::WaitForCancellationFutureOwned>>,
+}
+
+/// A watch as the response body polls it: no task or channel between the store's broadcast and
+/// the connection, so an event costs each watcher one wake-up.
+struct Body {
+    watch: Stream,
+    rx: broadcast::Receiver<Arc<Event>>,
+    phase: Phase,
+    last_rv: u64,
 }
 
 impl Stream {
-    async fn send(&self, bytes: Bytes) -> bool {
-        self.tx.send(bytes).await.is_ok()
+    fn into_body(
+        self,
+        rx: broadcast::Receiver<Arc<Event>>,
+        start: Start,
+    ) -> BoxStream<'static, Bytes> {
+        let (phase, last_rv, first) = match start {
+            Start::Expired(err) => (Phase::Done, 0, Some(error_frame(&err))),
+            Start::Initial {
+                objects,
+                rv,
+                end_bookmark,
+            } => (
+                Phase::Initial {
+                    objects: objects.into_iter(),
+                    end_bookmark: end_bookmark.then_some(rv),
+                },
+                rv,
+                None,
+            ),
+            Start::Replay { events, rv } => (Phase::Replay(events.into_iter()), rv, None),
+        };
+        let body = Body {
+            watch: self,
+            rx,
+            phase,
+            last_rv,
+        };
+        let first = futures::stream::iter(first);
+        let rest = futures::stream::unfold(body, |mut body| async move {
+            let line = body.next().await?;
+            Some((line, body))
+        });
+        first.chain(rest).boxed()
     }
 
-    /// Sends an object of the initial state.
-    async fn send_stored(&self, kind: &str, obj: &Stored) -> bool {
+    /// The line of an object of the initial state.
+    async fn stored_step(&self, kind: &str, obj: &Stored) -> Step {
         if served_as_is(&self.rt, &self.api_version, obj) {
-            return self.send(watch_line(kind, obj.json())).await;
+            return Step::Send(watch_line(kind, obj.json()));
         }
-        self.send_value(kind, obj.value()).await
+        self.value_step(kind, obj.value()).await
     }
 
-    /// Sends the object of an event; the line is shared with every other watcher of `rt`.
-    async fn send_event(&self, kind: &str, event: &Event) -> bool {
+    /// The line of an event, if this watch reports it; shared with every other watcher of `rt`.
+    async fn event_step(&self, event: &Event) -> Step {
+        if event.storage != self.key {
+            return Step::Skip;
+        }
+        let Some(kind) = self.filter.translate(event) else {
+            return Step::Skip;
+        };
         if served_as_is(&self.rt, &self.api_version, &event.object) {
-            return self.send(event.line(kind)).await;
+            return Step::Send(event.line(kind));
         }
-        self.send_value(kind, event.object.value()).await
+        self.value_step(kind, event.object.value()).await
     }
 
-    /// Sends an object stored in another shape than `rt`'s; a failed conversion sends an ERROR
-    /// event instead and ends the watch.
-    async fn send_value(&self, kind: &str, obj: Value) -> bool {
+    /// The line of an object stored in another shape than `rt`'s; a failed conversion gives an
+    /// ERROR event that ends the watch.
+    async fn value_step(&self, kind: &str, obj: Value) -> Step {
         let obj = Arc::new(obj);
         let converted = match &self.converter {
             Some(c) if c.needs_webhook(&self.rt, &obj) => {
                 match c.convert_one(&self.rt, obj.clone()).await {
                     Ok(o) => o,
-                    Err(e) => {
-                        let _ = self.send(error_frame(&e)).await;
-                        return false;
-                    }
+                    Err(e) => return Step::Last(error_frame(&e)),
                 }
             }
             _ => obj,
         };
-        self.send(frame(&self.rt, kind, &converted)).await
+        Step::Send(frame(&self.rt, kind, &converted))
     }
 
-    async fn run(self, mut rx: broadcast::Receiver<Arc<Event>>, start: Start) {
-        let mut last_rv = match start {
-            Start::Expired(err) => {
-                let _ = self.send(error_frame(&err)).await;
-                return;
-            }
-            Start::Initial {
-                objects,
-                rv,
-                end_bookmark,
-            } => {
-                for obj in &objects {
-                    if !self.send_stored("ADDED", obj).await {
-                        return;
-                    }
-                }
-                if end_bookmark && !self.send(bookmark(&self.rt, rv, true)).await {
-                    return;
-                }
-                rv
-            }
-            Start::Replay { events, rv } => {
-                let mut last = rv;
-                for event in events {
-                    last = event.rv;
-                    if !self.deliver(&event).await {
-                        return;
-                    }
-                }
-                last
-            }
-        };
-        let deadline = tokio::time::sleep(self.timeout);
-        tokio::pin!(deadline);
-        let mut ticker = tokio::time::interval_at(
+    fn bookmark(&self, rv: u64) -> Option<Bytes> {
+        self.bookmarks.then(|| bookmark(&self.rt, rv, false))
+    }
+
+    fn live(&self) -> Live {
+        let ticker = tokio::time::interval_at(
             tokio::time::Instant::now() + self.bookmark_interval,
             self.bookmark_interval,
         );
-        // Created once rather than per event: each creation registers with the shared token and
-        // the channel, which every watcher would otherwise do for every event.
-        let cancelled = self.cancel.cancelled();
-        tokio::pin!(cancelled);
-        let closed = self.tx.closed();
-        tokio::pin!(closed);
-        loop {
-            tokio::select! {
-                biased;
-                () = &mut cancelled => return,
-                () = &mut closed => return,
-                () = &mut deadline => {
-                    if self.bookmarks {
-                        let _ = self.send(bookmark(&self.rt, last_rv, false)).await;
-                    }
-                    return;
-                }
-                _ = ticker.tick(), if self.bookmarks => {
-                    if !self.send(bookmark(&self.rt, last_rv, false)).await {
-                        return;
-                    }
-                }
-                received = rx.recv() => match received {
-                    Ok(event) => {
-                        if event.rv <= last_rv {
-                            continue;
-                        }
-                        last_rv = event.rv;
-                        if !self.deliver(&event).await {
-                            return;
-                        }
-                    }
-                    // A watcher that cannot keep up is ended, as the real server does; it re-watches.
-                    Err(broadcast::error::RecvError::Lagged(_) | broadcast::error::RecvError::Closed) => return,
-                },
-            }
+        Live {
+            deadline: Box::pin(tokio::time::sleep(self.timeout)),
+            ticker,
+            cancelled: Box::pin(self.cancel.clone().cancelled_owned()),
         }
     }
+}
 
-    async fn deliver(&self, event: &Event) -> bool {
-        if event.storage != self.key {
-            return true;
-        }
-        match self.filter.translate(event) {
-            Some(kind) => self.send_event(kind, event).await,
-            None => true,
+impl Body {
+    /// The next line, or `None` when the watch is over.
+    async fn next(&mut self) -> Option<Bytes> {
+        loop {
+            let step = match &mut self.phase {
+                Phase::Done => return None,
+                Phase::Initial {
+                    objects,
+                    end_bookmark,
+                } => match objects.next() {
+                    Some(obj) => self.watch.stored_step("ADDED", &obj).await,
+                    None => {
+                        let end = end_bookmark.take();
+                        self.phase = Phase::Live(Box::new(self.watch.live()));
+                        match end {
+                            Some(rv) => Step::Send(bookmark(&self.watch.rt, rv, true)),
+                            None => Step::Skip,
+                        }
+                    }
+                },
+                Phase::Replay(events) => match events.next() {
+                    Some(event) => {
+                        self.last_rv = event.rv;
+                        self.watch.event_step(&event).await
+                    }
+                    None => {
+                        self.phase = Phase::Live(Box::new(self.watch.live()));
+                        Step::Skip
+                    }
+                },
+                Phase::Live(live) => {
+                    let watch = &self.watch;
+                    tokio::select! {
+                        biased;
+                        () = &mut live.cancelled => return None,
+                        () = &mut live.deadline => {
+                            self.phase = Phase::Done;
+                            return watch.bookmark(self.last_rv);
+                        }
+                        _ = live.ticker.tick(), if watch.bookmarks => match watch.bookmark(self.last_rv) {
+                            Some(line) => Step::Send(line),
+                            None => Step::Skip,
+                        },
+                        received = self.rx.recv() => match received {
+                            Ok(event) if event.rv <= self.last_rv => Step::Skip,
+                            Ok(event) => {
+                                self.last_rv = event.rv;
+                                watch.event_step(&event).await
+                            }
+                            // A watcher that cannot keep up is ended, as the real server does; it re-watches.
+                            Err(broadcast::error::RecvError::Lagged(_) | broadcast::error::RecvError::Closed) => return None,
+                        },
+                    }
+                }
+            };
+            match step {
+                Step::Send(line) => return Some(line),
+                Step::Skip => {}
+                Step::Last(line) => {
+                    self.phase = Phase::Done;
+                    return Some(line);
+                }
+            }
         }
     }
 }
