@@ -136,7 +136,6 @@ impl EmbeddedCluster {
             faults: faults.clone(),
             bookmark_interval: config.bookmark_interval,
             address: addr.to_string(),
-            tracker: tracker.clone(),
             admission,
             converter,
         });

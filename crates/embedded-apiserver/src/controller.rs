@@ -10,9 +10,9 @@ use crate::api::commit::WriteCtx;
 use crate::api::params::{DeleteOptions, Propagation};
 use crate::api::write::{FOREGROUND, ORPHAN, delete_object};
 use crate::crds::{self, CLEANUP_FINALIZER};
-use crate::objects::{finalizers, now, owner_uids, set_finalizers};
+use crate::objects::{finalizers, now, set_finalizers};
 use crate::resources::StorageKey;
-use crate::store::{Store, Txn};
+use crate::store::{Store, Stored, Txn};
 
 /// Upper bound of sweeps per wake-up, so a bug cannot spin forever.
 const MAX_SWEEPS: usize = 64;
@@ -37,7 +37,7 @@ struct Entry {
     key: StorageKey,
     namespace: String,
     name: String,
-    obj: Arc<Value>,
+    obj: Arc<Stored>,
 }
 
 fn entries(txn: &Txn<'_>) -> Vec<Entry> {
@@ -77,7 +77,7 @@ fn delete(txn: &mut Txn<'_>, e: &Entry, propagation: Propagation) -> bool {
 }
 
 fn remove_finalizer(txn: &mut Txn<'_>, e: &Entry, finalizer: &str) {
-    let mut obj = (*e.obj).clone();
+    let mut obj = e.obj.value();
     let list: Vec<String> = finalizers(&obj)
         .into_iter()
         .filter(|f| f != finalizer)
@@ -87,7 +87,7 @@ fn remove_finalizer(txn: &mut Txn<'_>, e: &Entry, finalizer: &str) {
 }
 
 fn drop_owner(txn: &mut Txn<'_>, e: &Entry, uid: &str) {
-    let mut obj = (*e.obj).clone();
+    let mut obj = e.obj.value();
     if let Some(refs) = obj
         .get_mut("metadata")
         .and_then(|m| m.get_mut("ownerReferences"))
@@ -103,8 +103,16 @@ fn drop_owner(txn: &mut Txn<'_>, e: &Entry, uid: &str) {
     txn.put(&e.key, &e.namespace, &e.name, obj);
 }
 
-fn deleting(obj: &Value) -> bool {
-    !obj["metadata"]["deletionTimestamp"].is_null()
+fn deleting(obj: &Stored) -> bool {
+    obj.deleting()
+}
+
+fn is_owned_by(obj: &Stored, uid: &str) -> bool {
+    obj.owners().iter().any(|o| &**o == uid)
+}
+
+fn has_finalizer(obj: &Stored, finalizer: &str) -> bool {
+    obj.finalizers().iter().any(|f| &**f == finalizer)
 }
 
 fn is_namespace(key: &StorageKey) -> bool {
@@ -114,29 +122,19 @@ fn is_namespace(key: &StorageKey) -> bool {
 /// One pass over the store; returns whether anything changed.
 pub(crate) fn sweep(txn: &mut Txn<'_>) -> bool {
     let all = entries(txn);
-    let uid_of = |e: &Entry| {
-        e.obj["metadata"]["uid"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
-    };
-    let live: HashSet<String> = all.iter().map(uid_of).collect();
+    let live: HashSet<&str> = all.iter().map(|e| e.obj.uid()).collect();
     let mut changed = false;
     for e in all.iter().filter(|e| deleting(&e.obj)) {
-        let uid = uid_of(e);
-        let list = finalizers(&e.obj);
-        let dependents: Vec<&Entry> = all
-            .iter()
-            .filter(|d| owner_uids(&d.obj).contains(&uid.as_str()))
-            .collect();
-        if list.iter().any(|f| f == ORPHAN) {
+        let uid = e.obj.uid();
+        let dependents: Vec<&Entry> = all.iter().filter(|d| is_owned_by(&d.obj, uid)).collect();
+        if has_finalizer(&e.obj, ORPHAN) {
             for d in &dependents {
-                drop_owner(txn, d, &uid);
+                drop_owner(txn, d, uid);
             }
             remove_finalizer(txn, e, ORPHAN);
             return true;
         }
-        if list.iter().any(|f| f == FOREGROUND) {
+        if has_finalizer(&e.obj, FOREGROUND) {
             if dependents.is_empty() {
                 remove_finalizer(txn, e, FOREGROUND);
                 return true;
@@ -151,7 +149,7 @@ pub(crate) fn sweep(txn: &mut Txn<'_>) -> bool {
                 .filter(|o| o.namespace == e.name && !is_namespace(&o.key))
                 .collect();
             if contents.is_empty() {
-                let mut ns = (*e.obj).clone();
+                let mut ns = e.obj.value();
                 crate::objects::set_path(&mut ns, ".spec.finalizers", Value::Array(Vec::new()));
                 txn.put(&e.key, &e.namespace, &e.name, ns);
                 return true;
@@ -160,8 +158,8 @@ pub(crate) fn sweep(txn: &mut Txn<'_>) -> bool {
                 changed |= delete(txn, o, Propagation::Background);
             }
         }
-        if crds::is_crd(&e.key) && list.iter().any(|f| f == CLEANUP_FINALIZER) {
-            let storage = crds::storage_of(&e.obj);
+        if crds::is_crd(&e.key) && has_finalizer(&e.obj, CLEANUP_FINALIZER) {
+            let storage = crds::storage_of(&e.obj.value());
             let objects: Vec<&Entry> = all.iter().filter(|o| o.key == storage).collect();
             if objects.is_empty() {
                 remove_finalizer(txn, e, CLEANUP_FINALIZER);
@@ -173,8 +171,8 @@ pub(crate) fn sweep(txn: &mut Txn<'_>) -> bool {
         }
     }
     for e in &all {
-        let owners = owner_uids(&e.obj);
-        if !owners.is_empty() && !deleting(&e.obj) && owners.iter().all(|u| !live.contains(*u)) {
+        let owners = e.obj.owners();
+        if !owners.is_empty() && !deleting(&e.obj) && owners.iter().all(|u| !live.contains(&**u)) {
             changed |= delete(txn, e, Propagation::Background);
         }
     }
@@ -269,10 +267,7 @@ mod tests {
         assert!(!exists(&store, "owner"));
         assert!(exists(&store, "child"));
         let child = store
-            .read(|s| {
-                s.get(&StorageKey::new("", "configmaps"), "ns", "child")
-                    .cloned()
-            })
+            .read(|s| s.get(&StorageKey::new("", "configmaps"), "ns", "child"))
             .unwrap();
         assert!(child["metadata"].get("ownerReferences").is_none());
     }
@@ -294,10 +289,7 @@ mod tests {
         settle(&store);
         assert!(exists(&store, "owner"), "owner waits for the dependent");
         let held = store
-            .read(|s| {
-                s.get(&StorageKey::new("", "configmaps"), "ns", "child")
-                    .cloned()
-            })
+            .read(|s| s.get(&StorageKey::new("", "configmaps"), "ns", "child"))
             .unwrap();
         assert!(!held["metadata"]["deletionTimestamp"].is_null());
         let mut released = (*held).clone();

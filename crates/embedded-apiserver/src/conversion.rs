@@ -147,21 +147,13 @@ impl Converter {
         let key = StorageKey::new("apiextensions.k8s.io", "customresourcedefinitions");
         let name = format!("{}.{}", rt.plural, rt.group);
         self.store
-            .read(|s| s.get(&key, "", &name).cloned())
-            .and_then(|crd| WebhookConversion::of_crd(&crd))
+            .read(|s| s.stored(&key, "", &name).cloned())
+            .and_then(|crd| WebhookConversion::of_crd(&crd.value()))
     }
 
     /// Whether reading `obj` at `rt`'s version needs a webhook call.
     pub fn needs_webhook(&self, rt: &ResourceType, obj: &Value) -> bool {
         rt.custom && api_version(obj) != rt.api_version() && self.webhook_for(rt).is_some()
-    }
-
-    /// Whether reading any of `objects` at `rt`'s version needs a webhook call.
-    pub fn needs_webhook_any(&self, rt: &ResourceType, objects: &[Arc<Value>]) -> bool {
-        let desired = rt.api_version();
-        rt.custom
-            && objects.iter().any(|o| api_version(o) != desired)
-            && self.webhook_for(rt).is_some()
     }
 
     /// `objects` at `rt`'s version: through the CRD's webhook (one call for all that differ),

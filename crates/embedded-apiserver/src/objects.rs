@@ -70,14 +70,6 @@ pub fn set_finalizers(obj: &mut Value, list: &[String]) {
     }
 }
 
-/// The uids in `metadata.ownerReferences`.
-pub fn owner_uids(obj: &Value) -> Vec<&str> {
-    obj.pointer("/metadata/ownerReferences")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|r| r["uid"].as_str()).collect())
-        .unwrap_or_default()
-}
-
 /// Whether anything outside `metadata` and `status` differs: the rule for bumping `generation`.
 pub fn spec_changed(old: &Value, new: &Value) -> bool {
     let strip = |v: &Value| -> Map<String, Value> {

@@ -43,7 +43,11 @@ impl LabelSelector {
     /// Whether `obj`'s `metadata.labels` satisfy every requirement.
     pub fn matches(&self, obj: &Value) -> bool {
         let labels = obj.pointer("/metadata/labels");
-        let get = |k: &str| labels.and_then(|l| l.get(k)).and_then(Value::as_str);
+        self.matches_with(|k| labels.and_then(|l| l.get(k)).and_then(Value::as_str))
+    }
+
+    /// Whether labels looked up with `get` satisfy every requirement.
+    pub fn matches_with<'a>(&self, get: impl Fn(&str) -> Option<&'a str>) -> bool {
         self.requirements.iter().all(|r| match r {
             Requirement::Equals(k, v) => get(k) == Some(v.as_str()),
             Requirement::NotEquals(k, v) => get(k) != Some(v.as_str()),
@@ -200,6 +204,21 @@ impl FieldSelector {
             .iter()
             .find(|(p, eq, _)| *eq && p == path)
             .map(|(_, _, v)| v.as_str())
+    }
+
+    /// Whether every term holds on an object named `namespace`/`name`, when the selector looks at
+    /// nothing else; `None` when it needs the object.
+    pub fn matches_name(&self, namespace: &str, name: &str) -> Option<bool> {
+        self.terms
+            .iter()
+            .try_fold(true, |all, (path, equal, value)| {
+                let actual = match path.as_str() {
+                    "metadata.name" => name,
+                    "metadata.namespace" => namespace,
+                    _ => return None,
+                };
+                Some(all && (actual == value) == *equal)
+            })
     }
 
     /// Whether every term holds on `obj`. Missing fields compare as empty strings, like the real server.

@@ -65,7 +65,7 @@ impl Attributes {
 
 /// The webhook configurations as last parsed, keyed by the names and versions they came from.
 struct Snapshot {
-    fingerprint: Vec<(String, String)>,
+    fingerprint: Vec<(String, u64)>,
     mutating: Arc<Vec<Webhook>>,
     validating: Arc<Vec<Webhook>>,
 }
@@ -118,11 +118,7 @@ impl Admission {
             let mut objects = Vec::new();
             for plural in [config::MUTATING, config::VALIDATING] {
                 for ((_, name), obj) in s.table(&config_key(plural)).into_iter().flatten() {
-                    let rv = obj
-                        .pointer("/metadata/resourceVersion")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default();
-                    fingerprint.push((format!("{plural}/{name}"), rv.to_owned()));
+                    fingerprint.push((format!("{plural}/{name}"), obj.resource_version()));
                     objects.push((plural, obj.clone()));
                 }
             }
@@ -137,8 +133,8 @@ impl Admission {
         // Tables iterate by name, which is the order the real server sorts configurations in.
         for (plural, obj) in &objects {
             match *plural {
-                config::MUTATING => mutating.extend(config::parse(obj, Phase::Mutating)),
-                _ => validating.extend(config::parse(obj, Phase::Validating)),
+                config::MUTATING => mutating.extend(config::parse(&obj.value(), Phase::Mutating)),
+                _ => validating.extend(config::parse(&obj.value(), Phase::Validating)),
             }
         }
         let snapshot = Snapshot {
@@ -394,7 +390,11 @@ impl Admission {
         };
         let ns = self
             .store
-            .read(|s| s.get(&StorageKey::new("", "namespaces"), "", name).cloned());
+            .read(|s| {
+                s.stored(&StorageKey::new("", "namespaces"), "", name)
+                    .cloned()
+            })
+            .map(|ns| ns.value());
         match ns {
             Some(ns) => Ok(selector.matches(labels(&ns))),
             None => Err(ApiError::not_found(Target {

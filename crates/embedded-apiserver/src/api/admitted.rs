@@ -16,6 +16,7 @@ use super::write::{Deleted, delete_object};
 use crate::admission::Operation;
 use crate::objects::{meta_str, set_meta};
 use crate::status::ApiError;
+use crate::store::Stored;
 
 /// Attempts of the optimistic loop before giving up with a conflict.
 const ATTEMPTS: usize = 8;
@@ -28,12 +29,8 @@ pub enum Change {
     Create(Value),
 }
 
-fn rv(obj: Option<&Arc<Value>>) -> Option<String> {
-    obj.map(|o| {
-        meta_str(o, "resourceVersion")
-            .unwrap_or_default()
-            .to_owned()
-    })
+fn rv(obj: Option<&Arc<Stored>>) -> Option<u64> {
+    obj.map(|o| o.resource_version())
 }
 
 /// The stored object at the request's version.
@@ -113,7 +110,7 @@ pub async fn create(
         let stored = to_storage(call, candidate).await?;
         let name = attrs.name.clone();
         let stored = call.srv.store.write(|txn| {
-            if txn.get(&ctx.key(), &ctx.namespace, &name).is_some() {
+            if txn.stored(&ctx.key(), &ctx.namespace, &name).is_some() {
                 return Err(ApiError::already_exists(ctx.target(&name)));
             }
             if ctx.rt.namespaced {
@@ -150,10 +147,10 @@ where
             let current = call
                 .srv
                 .store
-                .read(|s| s.get(&key, &namespace, name).cloned());
+                .read(|s| s.stored(&key, &namespace, name).cloned());
             let old_rv = rv(current.as_ref());
             let old = match current {
-                Some(o) => Some(from_storage(call, o).await?),
+                Some(o) => Some(from_storage(call, Arc::new(o.value())).await?),
                 None => None,
             };
             let new = match compute(old.as_ref())? {
@@ -186,7 +183,7 @@ where
             };
             let check = checking(ctx);
             let candidate = call.srv.store.write(|txn| {
-                if rv(txn.get(&key, &namespace, name).as_ref()) != old_rv {
+                if rv(txn.stored(&key, &namespace, name)) != old_rv {
                     return Ok(None);
                 }
                 commit::update(txn, &check, &old, new, part).map(Some)
@@ -210,7 +207,7 @@ where
             }
             let stored = to_storage(call, candidate).await?;
             let stored = call.srv.store.write(|txn| {
-                (rv(txn.get(&key, &namespace, name).as_ref()) == old_rv)
+                (rv(txn.stored(&key, &namespace, name)) == old_rv)
                     .then(|| txn.put(&ctx.key(), &ctx.namespace, name, stored))
             });
             if let Some(stored) = stored {
@@ -238,10 +235,10 @@ pub async fn delete(
             let current = call
                 .srv
                 .store
-                .read(|s| s.get(&key, &ctx.namespace, name).cloned())
+                .read(|s| s.stored(&key, &ctx.namespace, name).cloned())
                 .ok_or_else(|| ApiError::not_found(ctx.target(name)))?;
             let old_rv = rv(Some(&current));
-            let old = from_storage(call, current).await?;
+            let old = from_storage(call, Arc::new(current.value())).await?;
             let attrs =
                 call.attributes(Operation::Delete, name, &ctx.namespace, false, opts.dry_run);
             let admission = &call.srv.admission;
@@ -252,7 +249,7 @@ pub async fn delete(
                 .validate(&attrs, None, Some(&old), &mut warnings)
                 .await?;
             let outcome = call.srv.store.write(|txn| {
-                (rv(txn.get(&key, &ctx.namespace, name).as_ref()) == old_rv)
+                (rv(txn.stored(&key, &ctx.namespace, name)) == old_rv)
                     .then(|| delete_object(txn, ctx, name, opts))
             });
             match outcome {

@@ -231,7 +231,7 @@ pub fn create(txn: &mut Txn<'_>, ctx: &WriteCtx, mut obj: Value) -> Result<Arc<V
         ));
     }
     let key = ctx.key();
-    if txn.get(&key, &ctx.namespace, &name).is_some() {
+    if txn.stored(&key, &ctx.namespace, &name).is_some() {
         return Err(ApiError::already_exists(ctx.target(&name)));
     }
     for field in [
@@ -286,22 +286,23 @@ pub fn create(txn: &mut Txn<'_>, ctx: &WriteCtx, mut obj: Value) -> Result<Arc<V
 
 fn crd_terminating(txn: &Txn<'_>, rt: &ResourceType) -> bool {
     let crd_key = StorageKey::new("apiextensions.k8s.io", "customresourcedefinitions");
-    txn.get(&crd_key, "", &format!("{}.{}", rt.plural, rt.group))
-        .is_some_and(|crd| !crd["metadata"]["deletionTimestamp"].is_null())
+    txn.stored(&crd_key, "", &format!("{}.{}", rt.plural, rt.group))
+        .is_some_and(|crd| crd.deleting())
 }
 
 /// Fails unless the namespace of the write exists and is not terminating.
 pub fn check_namespace(txn: &Txn<'_>, ctx: &WriteCtx, name: &str) -> Result<(), ApiError> {
     let ns_key = StorageKey::new("", "namespaces");
-    match txn.get(&ns_key, "", &ctx.namespace) {
+    match txn.stored(&ns_key, "", &ctx.namespace) {
         None => Err(ApiError::not_found(Target {
             group: "",
             plural: "namespaces",
             name: &ctx.namespace,
         })),
-        Some(ns) if !ns["metadata"]["deletionTimestamp"].is_null() => Err(
-            ApiError::namespace_terminating(ctx.target(name), &ctx.namespace),
-        ),
+        Some(ns) if ns.deleting() => Err(ApiError::namespace_terminating(
+            ctx.target(name),
+            &ctx.namespace,
+        )),
         Some(_) => Ok(()),
     }
 }

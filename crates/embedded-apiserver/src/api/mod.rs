@@ -22,8 +22,6 @@ use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body_util::BodyExt as _;
 use serde_json::Value;
-use tokio::sync::mpsc;
-use tokio_util::task::TaskTracker;
 
 use crate::admission::{self, Admission, Operation};
 use crate::conversion::Converter;
@@ -50,8 +48,6 @@ pub(crate) struct Server {
     pub bookmark_interval: Duration,
     /// `host:port` clients reach the server at.
     pub address: String,
-    /// Owner of watch tasks.
-    pub tracker: TaskTracker,
     /// Admission webhooks.
     pub admission: Arc<Admission>,
     /// Custom resource conversion.
@@ -63,9 +59,9 @@ pub(crate) enum Reply {
     /// A JSON document.
     Json(u16, Value),
     /// Pre-serialized JSON.
-    Bytes(u16, Vec<u8>),
+    Bytes(u16, Bytes),
     /// A watch stream.
-    Stream(mpsc::Receiver<Bytes>),
+    Stream(futures::stream::BoxStream<'static, Bytes>),
 }
 
 impl Reply {
@@ -73,20 +69,18 @@ impl Reply {
         Reply::Json(code, value)
     }
 
-    fn bytes(code: u16, bytes: Vec<u8>) -> Self {
-        Reply::Bytes(code, bytes)
+    fn bytes(code: u16, bytes: impl Into<Bytes>) -> Self {
+        Reply::Bytes(code, bytes.into())
     }
 
     fn into_response(self) -> Response<Body> {
         let (code, body) = match self {
             Reply::Json(code, v) => (code, Body::from(serde_json::to_vec(&v).unwrap_or_default())),
             Reply::Bytes(code, b) => (code, Body::from(b)),
-            Reply::Stream(rx) => {
-                let stream = futures::stream::unfold(rx, |mut rx| async move {
-                    rx.recv().await.map(|b| (Ok::<_, Infallible>(b), rx))
-                });
-                (200, Body::from_stream(stream))
-            }
+            Reply::Stream(lines) => (
+                200,
+                Body::from_stream(futures::StreamExt::map(lines, Ok::<_, Infallible>)),
+            ),
         };
         let mut resp = Response::new(body);
         *resp.status_mut() =
@@ -246,7 +240,7 @@ async fn route(
     };
     match path::parse(parts.uri.path()) {
         Route::Version => get_only(Some(discovery::version())),
-        Route::Health => Ok(Reply::Bytes(200, b"ok".to_vec())),
+        Route::Health => Ok(Reply::bytes(200, Bytes::from_static(b"ok"))),
         Route::Api => get_only(Some(discovery::core_versions(&srv.address))),
         Route::Apis => get_only(Some(srv.store.read(|s| discovery::group_list(&s.registry)))),
         Route::Group(g) => get_only(srv.store.read(|s| discovery::group(&s.registry, &g))),

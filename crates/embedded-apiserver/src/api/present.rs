@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 use crate::objects::{at_path, set_path};
 use crate::resources::ResourceType;
+use crate::store::Stored;
 
 /// The stored object as served at `rt`'s version.
 pub fn present(rt: &ResourceType, obj: &Value) -> Value {
@@ -27,12 +28,12 @@ pub fn set_type(rt: &ResourceType, obj: &mut Value) {
     }
 }
 
-/// Serializes one stored object, avoiding a copy when it is already in `rt`'s shape.
-pub fn write_item(rt: &ResourceType, obj: &Arc<Value>, out: &mut Vec<u8>) {
+/// Serializes one object, avoiding a copy when it is already in `rt`'s shape.
+pub fn write_item(rt: &ResourceType, obj: &Value, out: &mut Vec<u8>) {
     let matches = obj["apiVersion"].as_str() == Some(rt.api_version().as_str())
         && obj["kind"].as_str() == Some(rt.kind.as_str());
     let result = if matches {
-        serde_json::to_writer(&mut *out, &**obj)
+        serde_json::to_writer(&mut *out, obj)
     } else {
         serde_json::to_writer(&mut *out, &present(rt, obj))
     };
@@ -40,17 +41,52 @@ pub fn write_item(rt: &ResourceType, obj: &Arc<Value>, out: &mut Vec<u8>) {
     let _ = result;
 }
 
+/// One object serialized as served at `rt`'s version.
+pub fn item_bytes(rt: &ResourceType, obj: &Value) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1024);
+    write_item(rt, obj, &mut out);
+    out
+}
+
+/// Whether a stored object's JSON is already what `rt` serves, so it can be sent as it is.
+pub fn served_as_is(rt: &ResourceType, api_version: &str, stored: &Stored) -> bool {
+    stored.api_version() == api_version && stored.kind() == rt.kind
+}
+
+/// An item of a list response.
+pub trait ListItem {
+    /// Appends the item as served at `rt`'s version (`api_version` is `rt.api_version()`).
+    fn write_as(&self, rt: &ResourceType, api_version: &str, out: &mut Vec<u8>);
+}
+
+impl ListItem for Arc<Value> {
+    fn write_as(&self, rt: &ResourceType, _: &str, out: &mut Vec<u8>) {
+        write_item(rt, self, out);
+    }
+}
+
+impl ListItem for Arc<Stored> {
+    fn write_as(&self, rt: &ResourceType, api_version: &str, out: &mut Vec<u8>) {
+        if served_as_is(rt, api_version, self) {
+            out.extend_from_slice(self.json());
+        } else {
+            write_item(rt, &self.value(), out);
+        }
+    }
+}
+
 /// Serializes a list response.
-pub fn list_bytes<'a>(
+pub fn list_bytes<'a, T: ListItem + 'a>(
     rt: &ResourceType,
     metadata: &Value,
-    items: impl Iterator<Item = &'a Arc<Value>>,
+    items: impl Iterator<Item = &'a T>,
 ) -> Vec<u8> {
+    let api_version = rt.api_version();
     let mut out = Vec::with_capacity(4096);
     out.extend_from_slice(b"{\"kind\":");
     let _ = serde_json::to_writer(&mut out, &rt.list_kind());
     out.extend_from_slice(b",\"apiVersion\":");
-    let _ = serde_json::to_writer(&mut out, &rt.api_version());
+    let _ = serde_json::to_writer(&mut out, &api_version);
     out.extend_from_slice(b",\"metadata\":");
     let _ = serde_json::to_writer(&mut out, metadata);
     out.extend_from_slice(b",\"items\":[");
@@ -58,7 +94,7 @@ pub fn list_bytes<'a>(
         if i > 0 {
             out.push(b',');
         }
-        write_item(rt, item, &mut out);
+        item.write_as(rt, &api_version, &mut out);
     }
     out.extend_from_slice(b"]}");
     out
@@ -166,5 +202,21 @@ mod tests {
         assert_eq!(v["kind"], "ConfigMapList");
         assert_eq!(v["items"][0]["kind"], "ConfigMap");
         assert_eq!(v["items"][0]["apiVersion"], "v1");
+    }
+
+    #[test]
+    fn stored_items_are_copied_as_they_are_or_typed_when_they_differ() {
+        let rt = Registry::builtin().get("", "v1", "configmaps").unwrap();
+        let typed = json!({ "apiVersion": "v1", "kind": "ConfigMap", "metadata": { "name": "a" } });
+        let untyped = json!({ "metadata": { "name": "b" } });
+        let items = [
+            Arc::new(Stored::new(&typed)),
+            Arc::new(Stored::new(&untyped)),
+        ];
+        let bytes = list_bytes(&rt, &json!({}), items.iter());
+        let v: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(v["items"][0], typed);
+        assert_eq!(v["items"][1]["kind"], "ConfigMap");
+        assert_eq!(v["items"][1]["metadata"]["name"], "b");
     }
 }

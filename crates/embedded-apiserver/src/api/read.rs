@@ -6,21 +6,27 @@ use std::sync::Arc;
 use base64::Engine as _;
 use serde_json::{Value, json};
 
-use super::present::{list_bytes, present, scale_view};
+use super::present::{list_bytes, present, scale_view, served_as_is};
 use super::{Call, Reply};
 use crate::selectors::{FieldSelector, LabelSelector};
 use crate::status::ApiError;
+use crate::store::Stored;
 
 /// GET of one object or its status/scale.
 pub async fn get(call: &Call<'_>, name: &str) -> Result<Reply, ApiError> {
     let key = call.rt.storage_key();
     let ns = call.namespace.clone().unwrap_or_default();
-    let obj = call
+    let stored = call
         .srv
         .store
-        .read(|s| s.get(&key, &ns, name).cloned())
+        .read(|s| s.stored(&key, &ns, name).cloned())
         .ok_or_else(|| ApiError::not_found(call.target(name)))?;
-    let obj = super::admitted::from_storage(call, obj).await?;
+    if call.sub.as_deref() != Some("scale")
+        && served_as_is(&call.rt, &call.rt.api_version(), &stored)
+    {
+        return Ok(Reply::bytes(200, stored.json().clone()));
+    }
+    let obj = super::admitted::from_storage(call, Arc::new(stored.value())).await?;
     Ok(match call.sub.as_deref() {
         Some("scale") => Reply::json(200, scale_view(&call.rt, &obj)),
         _ => Reply::json(200, present(&call.rt, &obj)),
@@ -115,8 +121,8 @@ pub async fn list(call: &Call<'_>) -> Result<Reply, ApiError> {
         let mut matching = table
             .range((start, Bound::Unbounded))
             .take_while(|((ns, _), _)| namespace.as_ref().is_none_or(|want| want == ns))
-            .filter(|(_, obj)| labels.matches(obj) && fields.matches(obj));
-        let mut items: Vec<Arc<Value>> = Vec::new();
+            .filter(|((ns, name), obj)| obj.matches(ns, name, &labels, &fields));
+        let mut items: Vec<Arc<Stored>> = Vec::new();
         let mut last = None;
         let mut more = false;
         for (k, obj) in matching.by_ref() {
@@ -143,11 +149,16 @@ pub async fn list(call: &Call<'_>) -> Result<Reply, ApiError> {
     })?;
     // Serialized outside the store lock; conversion webhooks are called once for the whole page.
     let converter = &call.srv.converter;
-    let items = if converter.needs_webhook_any(&call.rt, &items) {
-        converter.convert(&call.rt, items).await?
-    } else {
-        items
-    };
+    let api_version = call.rt.api_version();
+    let differ = items.iter().any(|o| o.api_version() != api_version);
+    if differ && converter.webhook_for(&call.rt).is_some() {
+        let values = items.iter().map(|o| Arc::new(o.value())).collect();
+        let values = converter.convert(&call.rt, values).await?;
+        return Ok(Reply::bytes(
+            200,
+            list_bytes(&call.rt, &metadata, values.iter()),
+        ));
+    }
     Ok(Reply::bytes(
         200,
         list_bytes(&call.rt, &metadata, items.iter()),

@@ -4,17 +4,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures::StreamExt as _;
+use futures::stream::BoxStream;
 use serde_json::{Value, json};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
-use super::present::write_item;
+use super::present::{item_bytes, served_as_is};
 use super::{Call, Reply};
 use crate::conversion::Converter;
 use crate::resources::ResourceType;
 use crate::selectors::{FieldSelector, LabelSelector};
 use crate::status::{ApiError, Cause};
-use crate::store::{Event, EventKind};
+use crate::store::{Event, EventKind, Stored, watch_line};
 
 /// The default lifetime of a watch without `timeoutSeconds`, like the real server's minimum.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1800);
@@ -27,20 +29,19 @@ struct Filter {
 }
 
 impl Filter {
-    fn matches(&self, namespace: &str, obj: &Value) -> bool {
+    fn matches(&self, namespace: &str, name: &str, obj: &Stored) -> bool {
         self.namespace.as_deref().is_none_or(|ns| ns == namespace)
-            && self.labels.matches(obj)
-            && self.fields.matches(obj)
+            && obj.matches(namespace, name, &self.labels, &self.fields)
     }
 
     /// The event type a client sees for `event`, if any: objects that stop matching are DELETED,
     /// objects that start matching are ADDED.
     fn translate(&self, event: &Event) -> Option<&'static str> {
-        let now = self.matches(&event.namespace, &event.object);
+        let now = self.matches(&event.namespace, &event.name, &event.object);
         let before = event
             .previous
             .as_ref()
-            .is_some_and(|p| self.matches(&event.namespace, p));
+            .is_some_and(|p| self.matches(&event.namespace, &event.name, p));
         match event.kind {
             EventKind::Added => now.then_some("ADDED"),
             EventKind::Deleted => before.then_some("DELETED"),
@@ -58,7 +59,7 @@ impl Filter {
 enum Start {
     /// Synthetic ADDED events for the current state, optionally closed by an initial-events-end bookmark.
     Initial {
-        objects: Vec<(String, Arc<Value>)>,
+        objects: Vec<Arc<Stored>>,
         rv: u64,
         end_bookmark: bool,
     },
@@ -68,14 +69,8 @@ enum Start {
     Expired(ApiError),
 }
 
-fn frame(rt: &ResourceType, kind: &str, obj: &Arc<Value>) -> Bytes {
-    let mut out = Vec::with_capacity(256);
-    out.extend_from_slice(b"{\"type\":\"");
-    out.extend_from_slice(kind.as_bytes());
-    out.extend_from_slice(b"\",\"object\":");
-    write_item(rt, obj, &mut out);
-    out.extend_from_slice(b"}\n");
-    Bytes::from(out)
+fn frame(rt: &ResourceType, kind: &str, obj: &Value) -> Bytes {
+    watch_line(kind, &item_bytes(rt, obj))
 }
 
 fn bookmark(rt: &ResourceType, rv: u64, initial_end: bool) -> Bytes {
@@ -162,8 +157,8 @@ pub fn watch(call: &Call<'_>) -> Result<Reply, ApiError> {
                 .table(&key)
                 .map(|t| {
                     t.iter()
-                        .filter(|((ns, _), obj)| filter.matches(ns, obj))
-                        .map(|((ns, _), obj)| (ns.clone(), obj.clone()))
+                        .filter(|((ns, name), obj)| filter.matches(ns, name, obj))
+                        .map(|(_, obj)| obj.clone())
                         .collect()
                 })
                 .unwrap_or_default();
@@ -186,9 +181,9 @@ pub fn watch(call: &Call<'_>) -> Result<Reply, ApiError> {
             },
         }
     });
-    let (tx, body) = mpsc::channel::<Bytes>(256);
     let stream = Stream {
         rt: call.rt.clone(),
+        api_version: call.rt.api_version(),
         filter,
         key,
         bookmarks: call.params.allow_bookmarks,
@@ -199,15 +194,15 @@ pub fn watch(call: &Call<'_>) -> Result<Reply, ApiError> {
             .map_or(DEFAULT_TIMEOUT, Duration::from_secs),
         cancel: call.srv.faults.watch_token(),
         converter: call.rt.custom.then(|| call.srv.converter.clone()),
-        tx,
     };
-    call.srv.tracker.spawn(stream.run(rx, start));
-    Ok(Reply::Stream(body))
+    Ok(Reply::Stream(stream.into_body(rx, start)))
 }
 
 /// One running watch.
 struct Stream {
     rt: Arc<ResourceType>,
+    /// `rt`'s apiVersion, for telling whether stored objects can be sent as they are.
+    api_version: String,
     filter: Filter,
     key: crate::resources::StorageKey,
     bookmarks: bool,
@@ -216,108 +211,203 @@ struct Stream {
     cancel: CancellationToken,
     /// Set for custom resources, whose objects may need a conversion webhook.
     converter: Option<Arc<Converter>>,
-    tx: mpsc::Sender<Bytes>,
+}
+
+/// What the watch sends next.
+enum Step {
+    /// A line, and the watch goes on.
+    Send(Bytes),
+    /// Nothing for this event.
+    Skip,
+    /// A last line (an ERROR event), then the end.
+    Last(Bytes),
+}
+
+/// Where a running watch is.
+enum Phase {
+    /// The initial state, then optionally the initial-events-end bookmark at `end_bookmark`.
+    Initial {
+        objects: std::vec::IntoIter<Arc<Stored>>,
+        end_bookmark: Option<u64>,
+    },
+    /// Events from history.
+    Replay(std::vec::IntoIter<Arc<Event>>),
+    /// Live events until cancelled or timed out.
+    Live(Box<Live>),
+    /// Nothing more to send.
+    Done,
+}
+
+/// The timers and wake-ups of the live part of a watch.
+struct Live {
+    deadline: std::pin::Pin<Box<tokio::time::Sleep>>,
+    ticker: tokio::time::Interval,
+    cancelled: std::pin::Pin<Box<tokio_util::sync::WaitForCancellationFutureOwned>>,
+}
+
+/// A watch as the response body polls it: no task or channel between the store's broadcast and
+/// the connection, so an event costs each watcher one wake-up.
+struct Body {
+    watch: Stream,
+    rx: broadcast::Receiver<Arc<Event>>,
+    phase: Phase,
+    last_rv: u64,
 }
 
 impl Stream {
-    async fn send(&self, bytes: Bytes) -> bool {
-        self.tx.send(bytes).await.is_ok()
-    }
-
-    /// Sends one event; a failed conversion sends an ERROR event instead and ends the watch.
-    async fn send_object(&self, kind: &str, obj: &Arc<Value>) -> bool {
-        let converted = match &self.converter {
-            Some(c) if c.needs_webhook(&self.rt, obj) => {
-                match c.convert_one(&self.rt, obj.clone()).await {
-                    Ok(o) => o,
-                    Err(e) => {
-                        let _ = self.send(error_frame(&e)).await;
-                        return false;
-                    }
-                }
-            }
-            _ => obj.clone(),
-        };
-        self.send(frame(&self.rt, kind, &converted)).await
-    }
-
-    async fn run(self, mut rx: broadcast::Receiver<Arc<Event>>, start: Start) {
-        let mut last_rv = match start {
-            Start::Expired(err) => {
-                let _ = self.send(error_frame(&err)).await;
-                return;
-            }
+    fn into_body(
+        self,
+        rx: broadcast::Receiver<Arc<Event>>,
+        start: Start,
+    ) -> BoxStream<'static, Bytes> {
+        let (phase, last_rv, first) = match start {
+            Start::Expired(err) => (Phase::Done, 0, Some(error_frame(&err))),
             Start::Initial {
                 objects,
                 rv,
                 end_bookmark,
-            } => {
-                for (_, obj) in &objects {
-                    if !self.send_object("ADDED", obj).await {
-                        return;
-                    }
-                }
-                if end_bookmark && !self.send(bookmark(&self.rt, rv, true)).await {
-                    return;
-                }
-                rv
-            }
-            Start::Replay { events, rv } => {
-                let mut last = rv;
-                for event in events {
-                    last = event.rv;
-                    if !self.deliver(&event).await {
-                        return;
-                    }
-                }
-                last
-            }
+            } => (
+                Phase::Initial {
+                    objects: objects.into_iter(),
+                    end_bookmark: end_bookmark.then_some(rv),
+                },
+                rv,
+                None,
+            ),
+            Start::Replay { events, rv } => (Phase::Replay(events.into_iter()), rv, None),
         };
-        let deadline = tokio::time::sleep(self.timeout);
-        tokio::pin!(deadline);
-        let mut ticker = tokio::time::interval_at(
+        let body = Body {
+            watch: self,
+            rx,
+            phase,
+            last_rv,
+        };
+        let first = futures::stream::iter(first);
+        let rest = futures::stream::unfold(body, |mut body| async move {
+            let line = body.next().await?;
+            Some((line, body))
+        });
+        first.chain(rest).boxed()
+    }
+
+    /// The line of an object of the initial state.
+    async fn stored_step(&self, kind: &str, obj: &Stored) -> Step {
+        if served_as_is(&self.rt, &self.api_version, obj) {
+            return Step::Send(watch_line(kind, obj.json()));
+        }
+        self.value_step(kind, obj.value()).await
+    }
+
+    /// The line of an event, if this watch reports it; shared with every other watcher of `rt`.
+    async fn event_step(&self, event: &Event) -> Step {
+        if event.storage != self.key {
+            return Step::Skip;
+        }
+        let Some(kind) = self.filter.translate(event) else {
+            return Step::Skip;
+        };
+        if served_as_is(&self.rt, &self.api_version, &event.object) {
+            return Step::Send(event.line(kind));
+        }
+        self.value_step(kind, event.object.value()).await
+    }
+
+    /// The line of an object stored in another shape than `rt`'s; a failed conversion gives an
+    /// ERROR event that ends the watch.
+    async fn value_step(&self, kind: &str, obj: Value) -> Step {
+        let obj = Arc::new(obj);
+        let converted = match &self.converter {
+            Some(c) if c.needs_webhook(&self.rt, &obj) => {
+                match c.convert_one(&self.rt, obj.clone()).await {
+                    Ok(o) => o,
+                    Err(e) => return Step::Last(error_frame(&e)),
+                }
+            }
+            _ => obj,
+        };
+        Step::Send(frame(&self.rt, kind, &converted))
+    }
+
+    fn bookmark(&self, rv: u64) -> Option<Bytes> {
+        self.bookmarks.then(|| bookmark(&self.rt, rv, false))
+    }
+
+    fn live(&self) -> Live {
+        let ticker = tokio::time::interval_at(
             tokio::time::Instant::now() + self.bookmark_interval,
             self.bookmark_interval,
         );
-        loop {
-            tokio::select! {
-                () = self.cancel.cancelled() => return,
-                () = self.tx.closed() => return,
-                () = &mut deadline => {
-                    if self.bookmarks {
-                        let _ = self.send(bookmark(&self.rt, last_rv, false)).await;
-                    }
-                    return;
-                }
-                _ = ticker.tick(), if self.bookmarks => {
-                    if !self.send(bookmark(&self.rt, last_rv, false)).await {
-                        return;
-                    }
-                }
-                received = rx.recv() => match received {
-                    Ok(event) => {
-                        if event.rv <= last_rv {
-                            continue;
-                        }
-                        last_rv = event.rv;
-                        if !self.deliver(&event).await {
-                            return;
-                        }
-                    }
-                    // A watcher that cannot keep up is ended, as the real server does; it re-watches.
-                    Err(broadcast::error::RecvError::Lagged(_) | broadcast::error::RecvError::Closed) => return,
-                },
-            }
+        Live {
+            deadline: Box::pin(tokio::time::sleep(self.timeout)),
+            ticker,
+            cancelled: Box::pin(self.cancel.clone().cancelled_owned()),
         }
     }
+}
 
-    async fn deliver(&self, event: &Event) -> bool {
-        if event.storage != self.key {
-            return true;
-        }
-        match self.filter.translate(event) {
-            Some(kind) => self.send_object(kind, &event.object).await,
-            None => true,
+impl Body {
+    /// The next line, or `None` when the watch is over.
+    async fn next(&mut self) -> Option<Bytes> {
+        loop {
+            let step = match &mut self.phase {
+                Phase::Done => return None,
+                Phase::Initial {
+                    objects,
+                    end_bookmark,
+                } => match objects.next() {
+                    Some(obj) => self.watch.stored_step("ADDED", &obj).await,
+                    None => {
+                        let end = end_bookmark.take();
+                        self.phase = Phase::Live(Box::new(self.watch.live()));
+                        match end {
+                            Some(rv) => Step::Send(bookmark(&self.watch.rt, rv, true)),
+                            None => Step::Skip,
+                        }
+                    }
+                },
+                Phase::Replay(events) => match events.next() {
+                    Some(event) => {
+                        self.last_rv = event.rv;
+                        self.watch.event_step(&event).await
+                    }
+                    None => {
+                        self.phase = Phase::Live(Box::new(self.watch.live()));
+                        Step::Skip
+                    }
+                },
+                Phase::Live(live) => {
+                    let watch = &self.watch;
+                    tokio::select! {
+                        biased;
+                        () = &mut live.cancelled => return None,
+                        () = &mut live.deadline => {
+                            self.phase = Phase::Done;
+                            return watch.bookmark(self.last_rv);
+                        }
+                        _ = live.ticker.tick(), if watch.bookmarks => match watch.bookmark(self.last_rv) {
+                            Some(line) => Step::Send(line),
+                            None => Step::Skip,
+                        },
+                        received = self.rx.recv() => match received {
+                            Ok(event) if event.rv <= self.last_rv => Step::Skip,
+                            Ok(event) => {
+                                self.last_rv = event.rv;
+                                watch.event_step(&event).await
+                            }
+                            // A watcher that cannot keep up is ended, as the real server does; it re-watches.
+                            Err(broadcast::error::RecvError::Lagged(_) | broadcast::error::RecvError::Closed) => return None,
+                        },
+                    }
+                }
+            };
+            match step {
+                Step::Send(line) => return Some(line),
+                Step::Skip => {}
+                Step::Last(line) => {
+                    self.phase = Phase::Done;
+                    return Some(line);
+                }
+            }
         }
     }
 }
@@ -328,16 +418,20 @@ mod tests {
     use crate::resources::StorageKey;
 
     fn event(kind: EventKind, before: Option<&str>, after: &str) -> Event {
-        let obj =
-            |app: &str| Arc::new(json!({ "metadata": { "name": "a", "labels": { "app": app } } }));
-        Event {
-            rv: 5,
+        let obj = |app: &str| {
+            Arc::new(Stored::new(
+                &json!({ "metadata": { "name": "a", "labels": { "app": app } } }),
+            ))
+        };
+        Event::new(
+            5,
             kind,
-            storage: StorageKey::new("", "pods"),
-            namespace: "ns".into(),
-            object: obj(after),
-            previous: before.map(obj),
-        }
+            StorageKey::new("", "pods"),
+            "ns".into(),
+            "a".into(),
+            obj(after),
+            before.map(obj),
+        )
     }
 
     fn filter() -> Filter {

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use super::admitted::{self, Change};
 use super::commit::{self, Part, WriteCtx, parse_body};
 use super::params::{DeleteOptions, Propagation};
-use super::present::{apply_scale, present, scale_view};
+use super::present::{apply_scale, item_bytes, present, scale_view};
 use super::{Call, Reply};
 use crate::admission::Operation;
 use crate::objects::{finalizers, meta_str, set_finalizers, set_meta};
@@ -30,7 +30,7 @@ pub async fn create(call: &Call<'_>) -> Result<Reply, ApiError> {
     } else {
         call.srv.store.write(|txn| commit::create(txn, &ctx, obj))?
     };
-    Ok(Reply::json(201, present(&call.rt, &stored)))
+    Ok(Reply::bytes(201, item_bytes(&call.rt, &stored)))
 }
 
 /// The new object of a PUT to `sub`, from the current object at the request's version.
@@ -173,7 +173,7 @@ pub fn delete_object(
     }
     let stored = txn.put(&key, &ctx.namespace, name, new);
     if stored["metadata"]["deletionTimestamp"].is_null()
-        || txn.get(&key, &ctx.namespace, name).is_none()
+        || txn.stored(&key, &ctx.namespace, name).is_none()
     {
         return Ok(Deleted::Gone(stored));
     }
@@ -219,7 +219,7 @@ fn selected(
         .map(|t| {
             t.iter()
                 .filter(|((ns, _), _)| namespace.is_none_or(|want| want == ns))
-                .filter(|(_, obj)| labels.matches(obj) && fields.matches(obj))
+                .filter(|((ns, name), obj)| obj.matches(ns, name, labels, fields))
                 .map(|(k, _)| k.clone())
                 .collect()
         })

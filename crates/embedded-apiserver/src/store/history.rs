@@ -1,10 +1,11 @@
 //! Bounded log of change events for watches that resume from a resourceVersion.
 
 use std::collections::VecDeque;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use serde_json::Value;
+use bytes::Bytes;
 
+use super::Stored;
 use crate::resources::StorageKey;
 
 /// What happened to an object.
@@ -29,10 +30,64 @@ pub struct Event {
     pub storage: StorageKey,
     /// Namespace, empty for cluster scope.
     pub namespace: String,
+    /// Name of the object.
+    pub name: String,
     /// The object after the change (for deletes: the last state with the deletion's resourceVersion).
-    pub object: Arc<Value>,
+    pub object: Arc<Stored>,
     /// The object before the change, for selector transitions.
-    pub previous: Option<Arc<Value>>,
+    pub previous: Option<Arc<Stored>>,
+    /// Watch-stream lines of the object as stored, one per event type, built by the first watcher
+    /// that needs one and shared by all others.
+    lines: [OnceLock<Bytes>; 3],
+}
+
+/// The event types of watch-stream lines.
+const LINE_TYPES: [&str; 3] = ["ADDED", "MODIFIED", "DELETED"];
+
+impl Event {
+    /// A change of `object` at `rv`.
+    pub fn new(
+        rv: u64,
+        kind: EventKind,
+        storage: StorageKey,
+        namespace: String,
+        name: String,
+        object: Arc<Stored>,
+        previous: Option<Arc<Stored>>,
+    ) -> Self {
+        Self {
+            rv,
+            kind,
+            storage,
+            namespace,
+            name,
+            object,
+            previous,
+            lines: Default::default(),
+        }
+    }
+
+    /// The watch-stream line `{"type":<type>,"object":<object as stored>}` for `event_type`
+    /// (`ADDED`, `MODIFIED` or `DELETED`), serialized once per event however many watchers send it.
+    pub fn line(&self, event_type: &str) -> Bytes {
+        let Some(slot) = LINE_TYPES.iter().position(|t| *t == event_type) else {
+            return watch_line(event_type, self.object.json());
+        };
+        self.lines[slot]
+            .get_or_init(|| watch_line(event_type, self.object.json()))
+            .clone()
+    }
+}
+
+/// One line of a watch stream around an object's JSON.
+pub fn watch_line(event_type: &str, object: &[u8]) -> Bytes {
+    let mut out = Vec::with_capacity(object.len() + event_type.len() + 24);
+    out.extend_from_slice(b"{\"type\":\"");
+    out.extend_from_slice(event_type.as_bytes());
+    out.extend_from_slice(b"\",\"object\":");
+    out.extend_from_slice(object);
+    out.extend_from_slice(b"}\n");
+    Bytes::from(out)
 }
 
 /// The retained events.
@@ -90,14 +145,29 @@ mod tests {
     use super::*;
 
     fn event(rv: u64) -> Arc<Event> {
-        Arc::new(Event {
+        Arc::new(Event::new(
             rv,
-            kind: EventKind::Added,
-            storage: StorageKey::new("", "configmaps"),
-            namespace: String::new(),
-            object: Arc::new(Value::Null),
-            previous: None,
-        })
+            EventKind::Added,
+            StorageKey::new("", "configmaps"),
+            String::new(),
+            "a".to_owned(),
+            Arc::new(Stored::new(
+                &serde_json::json!({ "metadata": { "name": "a" } }),
+            )),
+            None,
+        ))
+    }
+
+    #[test]
+    fn watch_lines_wrap_the_stored_json_and_are_shared() {
+        let e = event(1);
+        let line = e.line("ADDED");
+        assert_eq!(
+            &line[..],
+            b"{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"a\"}}}\n"
+        );
+        assert_eq!(e.line("ADDED").as_ptr(), line.as_ptr());
+        assert!(e.line("MODIFIED").starts_with(b"{\"type\":\"MODIFIED\""));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The object store: every object as JSON, one cluster-wide resourceVersion, and the change history.
 
 mod history;
+mod object;
 mod txn;
 
 use std::collections::{BTreeMap, HashMap};
@@ -9,13 +10,14 @@ use std::sync::{Arc, PoisonError, RwLock};
 use serde_json::Value;
 use tokio::sync::{Notify, broadcast};
 
-pub use history::{Event, EventKind, History};
+pub use history::{Event, EventKind, History, watch_line};
+pub use object::Stored;
 pub use txn::Txn;
 
 use crate::resources::{Registry, StorageKey};
 
 /// Objects of one resource, keyed by namespace (empty for cluster scope) and name.
-pub type Table = BTreeMap<(String, String), Arc<Value>>;
+pub type Table = BTreeMap<(String, String), Arc<Stored>>;
 
 /// Everything guarded by the store lock.
 #[derive(Debug)]
@@ -36,11 +38,17 @@ impl State {
         self.tables.get(key)
     }
 
-    /// One object.
-    pub fn get(&self, key: &StorageKey, namespace: &str, name: &str) -> Option<&Arc<Value>> {
+    /// One object as stored.
+    pub fn stored(&self, key: &StorageKey, namespace: &str, name: &str) -> Option<&Arc<Stored>> {
         self.tables
             .get(key)
             .and_then(|t| t.get(&(namespace.to_owned(), name.to_owned())))
+    }
+
+    /// One object, parsed.
+    pub fn get(&self, key: &StorageKey, namespace: &str, name: &str) -> Option<Arc<Value>> {
+        self.stored(key, namespace, name)
+            .map(|s| Arc::new(s.value()))
     }
 }
 

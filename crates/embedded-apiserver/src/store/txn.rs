@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use super::{Event, EventKind, State};
+use super::{Event, EventKind, State, Stored};
 use crate::crds;
 use crate::resources::StorageKey;
 
@@ -33,9 +33,14 @@ impl<'a> Txn<'a> {
         self.state
     }
 
-    /// One object.
+    /// One object, parsed.
     pub fn get(&self, key: &StorageKey, namespace: &str, name: &str) -> Option<Arc<Value>> {
-        self.state.get(key, namespace, name).cloned()
+        self.state.get(key, namespace, name)
+    }
+
+    /// One object as stored.
+    pub fn stored(&self, key: &StorageKey, namespace: &str, name: &str) -> Option<&Arc<Stored>> {
+        self.state.stored(key, namespace, name)
     }
 
     /// The resourceVersion the next write gets.
@@ -55,7 +60,7 @@ impl<'a> Txn<'a> {
         if deletion_complete(key, &obj) {
             self.state.tables.entry(key.clone()).or_default().insert(
                 (namespace.to_owned(), name.to_owned()),
-                Arc::new(obj.clone()),
+                Arc::new(Stored::new(&obj)),
             );
             if let Some(gone) = self.remove(key, namespace, name) {
                 return gone;
@@ -69,13 +74,13 @@ impl<'a> Txn<'a> {
         if needs_controller(&obj) {
             self.wake_controller = true;
         }
-        let obj = Arc::new(obj);
+        let stored = Arc::new(Stored::new(&obj));
         let previous = self
             .state
             .tables
             .entry(key.clone())
             .or_default()
-            .insert((namespace.to_owned(), name.to_owned()), obj.clone());
+            .insert((namespace.to_owned(), name.to_owned()), stored.clone());
         if crds::is_crd(key) {
             crds::sync_registry(&mut self.state.registry, &obj);
             self.wake_controller = true;
@@ -85,15 +90,16 @@ impl<'a> Txn<'a> {
         } else {
             EventKind::Added
         };
-        self.events.push(Arc::new(Event {
+        self.events.push(Arc::new(Event::new(
             rv,
             kind,
-            storage: key.clone(),
-            namespace: namespace.to_owned(),
-            object: obj.clone(),
+            key.clone(),
+            namespace.to_owned(),
+            name.to_owned(),
+            stored,
             previous,
-        }));
-        obj
+        )));
+        Arc::new(obj)
     }
 
     /// Removes an object; the returned copy carries the deletion's resourceVersion.
@@ -102,24 +108,24 @@ impl<'a> Txn<'a> {
         let previous = table.remove(&(namespace.to_owned(), name.to_owned()))?;
         self.state.rv += 1;
         let rv = self.state.rv;
-        let mut last = (*previous).clone();
+        let mut last = previous.value();
         if let Some(meta) = last.get_mut("metadata").and_then(Value::as_object_mut) {
             meta.insert("resourceVersion".to_owned(), json!(rv.to_string()));
         }
-        let last = Arc::new(last);
         if crds::is_crd(key) {
             crds::unregister(&mut self.state.registry, &last);
         }
         self.wake_controller = true;
-        self.events.push(Arc::new(Event {
+        self.events.push(Arc::new(Event::new(
             rv,
-            kind: EventKind::Deleted,
-            storage: key.clone(),
-            namespace: namespace.to_owned(),
-            object: last.clone(),
-            previous: Some(previous),
-        }));
-        Some(last)
+            EventKind::Deleted,
+            key.clone(),
+            namespace.to_owned(),
+            name.to_owned(),
+            Arc::new(Stored::new(&last)),
+            Some(previous),
+        )));
+        Some(Arc::new(last))
     }
 }
 
