@@ -56,6 +56,23 @@ pub fn rss_bytes() -> Option<u64> {
     proc_status_kib("VmRSS:").map(|kib| kib * 1024)
 }
 
+/// Creates namespace `name` in the cluster `client` talks to.
+pub async fn create_namespace(client: &kube::Client, name: &str) -> Result<(), kube::Error> {
+    use k8s_openapi::api::core::v1::Namespace;
+    use kube::api::{Api, ObjectMeta, PostParams};
+    let ns = Namespace {
+        metadata: ObjectMeta {
+            name: Some(name.to_string()),
+            ..ObjectMeta::default()
+        },
+        ..Namespace::default()
+    };
+    Api::<Namespace>::all(client.clone())
+        .create(&PostParams::default(), &ns)
+        .await?;
+    Ok(())
+}
+
 /// `(VmRSS, VmHWM)` of another process in bytes, where `/proc` has them.
 pub fn process_rss_bytes(pid: u32) -> Option<(u64, u64)> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use benchmarks::{Summary, rss_bytes};
 use embedded_apiserver::{EmbeddedCluster, EmbeddedConfig};
 use futures::{StreamExt, TryStreamExt, stream};
-use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
+use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, PostParams, WatchEvent, WatchParams};
 use kube::core::ObjectMeta;
 
@@ -58,20 +58,6 @@ fn config_map(ns: &str, name: String, payload: &str) -> ConfigMap {
     }
 }
 
-async fn namespace(client: &kube::Client, name: &str) -> anyhow::Result<()> {
-    let ns = Namespace {
-        metadata: ObjectMeta {
-            name: Some(name.to_string()),
-            ..ObjectMeta::default()
-        },
-        ..Namespace::default()
-    };
-    Api::<Namespace>::all(client.clone())
-        .create(&PostParams::default(), &ns)
-        .await?;
-    Ok(())
-}
-
 async fn create_many(
     api: &Api<ConfigMap>,
     ns: &str,
@@ -95,7 +81,7 @@ async fn create_many(
 
 /// Creates of ~1 KB ConfigMaps from 32 concurrent clients.
 async fn writes(client: &kube::Client) -> anyhow::Result<()> {
-    namespace(client, "writes").await?;
+    benchmarks::create_namespace(client, "writes").await?;
     let api: Api<ConfigMap> = Api::namespaced(client.clone(), "writes");
     let payload = "x".repeat(900);
     let start = Instant::now();
@@ -114,7 +100,7 @@ async fn writes(client: &kube::Client) -> anyhow::Result<()> {
 /// it on, so the measuring does not queue behind a shared lock; the create's own round trip is
 /// reported next to it.
 async fn fanout(client: &kube::Client) -> anyhow::Result<()> {
-    namespace(client, "fanout").await?;
+    benchmarks::create_namespace(client, "fanout").await?;
     let api: Api<ConfigMap> = Api::namespaced(client.clone(), "fanout");
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(String, Instant)>();
     let mut watchers = tokio::task::JoinSet::new();
@@ -172,7 +158,7 @@ async fn fanout(client: &kube::Client) -> anyhow::Result<()> {
 async fn memory() -> anyhow::Result<()> {
     let cluster = EmbeddedCluster::start(EmbeddedConfig::plain_http()).await?;
     let client = cluster.client()?;
-    namespace(&client, "memory").await?;
+    benchmarks::create_namespace(&client, "memory").await?;
     let api: Api<ConfigMap> = Api::namespaced(client.clone(), "memory");
     let payload = "y".repeat(900);
     let before = rss_bytes().unwrap_or(0);

@@ -14,7 +14,7 @@ use anyhow::{Context, bail};
 use benchmarks::{Summary, process_rss_bytes};
 use embedded_apiserver::{EmbeddedCluster, EmbeddedConfig};
 use futures::{StreamExt, TryStreamExt, stream};
-use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
+use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, ListParams, PostParams};
 use kube::core::ObjectMeta;
 use serde_json::Value;
@@ -36,7 +36,7 @@ async fn main() -> anyhow::Result<()> {
     let cluster = EmbeddedCluster::start(EmbeddedConfig::default()).await?;
     let client = cluster.client()?;
     for ns in [WATCHED, EVENTS_NS] {
-        namespace(&client, ns).await?;
+        benchmarks::create_namespace(&client, ns).await?;
     }
     populate(&client).await?;
     let items = Api::<ConfigMap>::namespaced(client.clone(), WATCHED)
@@ -103,20 +103,6 @@ async fn main() -> anyhow::Result<()> {
 
 fn mb(bytes: u64) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
-}
-
-async fn namespace(client: &kube::Client, name: &str) -> anyhow::Result<()> {
-    let ns = Namespace {
-        metadata: ObjectMeta {
-            name: Some(name.to_string()),
-            ..ObjectMeta::default()
-        },
-        ..Namespace::default()
-    };
-    Api::<Namespace>::all(client.clone())
-        .create(&PostParams::default(), &ns)
-        .await?;
-    Ok(())
 }
 
 fn config_map(ns: &str, name: String, idx: String) -> ConfigMap {
