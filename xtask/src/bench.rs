@@ -21,6 +21,10 @@ const BENCHES: &[(&str, &str)] = &[
         "shell-operator on 10,000 ConfigMaps: RSS, start to Synchronization, event latency, jaq vs jq",
     ),
     (
+        "webhook",
+        "admission round trip (direct and through the embedded API server) minus the hook's own run",
+    ),
+    (
         "render",
         "helm-render vs the Helm oracle on the example modules: time per render, peak memory",
     ),

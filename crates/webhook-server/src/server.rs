@@ -200,7 +200,14 @@ async fn serve(
                 accepted = listener.accept() => accepted,
             };
             let stream = match accepted {
-                Ok((stream, _)) => stream,
+                Ok((stream, _)) => {
+                    // Replies go out as several small TLS records; with Nagle on, each waits
+                    // for the client's delayed ACK (40 ms on Linux). Go servers set this too.
+                    if let Err(err) = stream.set_nodelay(true) {
+                        tracing::debug!(error = %err, "webhook server could not set TCP_NODELAY");
+                    }
+                    stream
+                }
                 Err(err) => {
                     tracing::warn!(error = %err, "webhook server accept failed");
                     tokio::time::sleep(Duration::from_millis(50)).await;

@@ -75,7 +75,21 @@ fn certified_key(
             path: key_path.to_owned(),
             message: err.to_string(),
         })?;
-    Ok(Arc::new(CertifiedKey::new(certs, signing)))
+    let certified = CertifiedKey::new(certs, signing);
+    // A pair caught halfway through a rotation (new certificate, old key) must not be served:
+    // every handshake with it would fail. Keys whose consistency cannot be checked pass.
+    match certified.keys_match() {
+        Ok(()) | Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::Unknown)) => {
+            Ok(Arc::new(certified))
+        }
+        Err(err) => Err(WebhookError::Pem {
+            path: key_path.to_owned(),
+            message: format!(
+                "key does not match certificate {}: {err}",
+                cert_path.display()
+            ),
+        }),
+    }
 }
 
 impl ReloadingCert {
@@ -155,5 +169,32 @@ impl ReloadingCert {
 impl ResolvesServerCert for ReloadingCert {
     fn resolve(&self, _client_hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
         self.current_key()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pair() -> (String, String) {
+        let certified = rcgen::generate_simple_self_signed(vec!["webhook.test".to_owned()])
+            .expect("certificate");
+        (certified.cert.pem(), certified.signing_key.serialize_pem())
+    }
+
+    #[test]
+    fn a_key_that_does_not_match_the_certificate_is_rejected() {
+        let (cert, key) = pair();
+        let (_, other_key) = pair();
+        let (cert_path, key_path) = (Path::new("tls.crt"), Path::new("tls.key"));
+        assert!(certified_key(cert_path, cert.as_bytes(), key_path, key.as_bytes()).is_ok());
+        let err = certified_key(cert_path, cert.as_bytes(), key_path, other_key.as_bytes())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains("key does not match certificate tls.crt"),
+            "{err}"
+        );
     }
 }
