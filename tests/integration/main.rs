@@ -10,6 +10,7 @@ mod examples;
 mod ha;
 mod negation;
 mod operator;
+mod webhooks;
 
 /// The program under test, built from the same entry point as `shell-operator`.
 const BIN: &str = env!("CARGO_BIN_EXE_shell-operator-e2e");

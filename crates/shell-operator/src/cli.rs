@@ -106,6 +106,11 @@ pub struct StartArgs {
     /// [env: VALIDATING_WEBHOOK_CONFIGURATION_NAME] [default: shell-operator-hooks]
     #[arg(long)]
     pub validating_webhook_configuration_name: Option<String>,
+    /// Annotation `KEY=VALUE` put on both webhook configurations, e.g. cert-manager's
+    /// `cert-manager.io/inject-ca-from=NS/CERT` with `--validating-webhook-ca=""`; repeatable
+    /// [env: VALIDATING_WEBHOOK_CONFIGURATION_ANNOTATIONS, comma-separated]
+    #[arg(long)]
+    pub validating_webhook_configuration_annotation: Vec<String>,
     /// Name of the Service for the validating webhook [env: VALIDATING_WEBHOOK_SERVICE_NAME]
     /// [default: shell-operator-validating-svc]
     #[arg(long)]
@@ -118,8 +123,8 @@ pub struct StartArgs {
     /// [default: /validating-certs/tls.key]
     #[arg(long)]
     pub validating_webhook_server_key: Option<String>,
-    /// Path to the CA certificate put in caBundle [env: VALIDATING_WEBHOOK_CA]
-    /// [default: /validating-certs/ca.crt]
+    /// Path to the CA certificate put in caBundle; empty leaves caBundle unset
+    /// [env: VALIDATING_WEBHOOK_CA] [default: /validating-certs/ca.crt]
     #[arg(long)]
     pub validating_webhook_ca: Option<String>,
     /// Client CA certificates; repeatable [env: VALIDATING_WEBHOOK_CLIENT_CA, comma-separated]
@@ -150,8 +155,8 @@ pub struct StartArgs {
     /// [default: /conversion-certs/tls.key]
     #[arg(long)]
     pub conversion_webhook_server_key: Option<String>,
-    /// Path to the CA certificate put in the CRD's caBundle [env: CONVERSION_WEBHOOK_CA]
-    /// [default: /conversion-certs/ca.crt]
+    /// Path to the CA certificate put in the CRD's caBundle; empty leaves caBundle unset
+    /// [env: CONVERSION_WEBHOOK_CA] [default: /conversion-certs/ca.crt]
     #[arg(long)]
     pub conversion_webhook_ca: Option<String>,
     /// Client CA certificates; repeatable [env: CONVERSION_WEBHOOK_CLIENT_CA, comma-separated]

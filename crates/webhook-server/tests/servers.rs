@@ -58,15 +58,17 @@ fn config(dir: &Path) -> WebhookServerConfig {
     }
 }
 
-fn client(trusted: &Pem, addr: SocketAddr) -> reqwest::Client {
+fn client_builder(trusted: &Pem, addr: SocketAddr) -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .use_rustls_tls()
         .tls_built_in_root_certs(false)
         .add_root_certificate(reqwest::Certificate::from_pem(trusted.cert.as_bytes()).unwrap())
         .resolve(HOST, addr)
         .pool_max_idle_per_host(0)
-        .build()
-        .unwrap()
+}
+
+fn client(trusted: &Pem, addr: SocketAddr) -> reqwest::Client {
+    client_builder(trusted, addr).build().unwrap()
 }
 
 fn url(addr: SocketAddr, path: &str) -> String {
@@ -384,5 +386,67 @@ async fn conversion_server_runs_the_chain_for_the_crd_in_the_path() {
         200
     );
     cancel.cancel();
+    handle.shutdown().await;
+}
+
+/// A CA that signs client certificates (`--*-webhook-client-ca`) and one client identity.
+fn client_ca_and_identity() -> (Pem, reqwest::Identity) {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+    let ca = Pem {
+        cert: ca_cert.pem(),
+        key: ca_key.serialize_pem(),
+    };
+    let issuer = rcgen::Issuer::new(ca_params, ca_key);
+    let client_key = rcgen::KeyPair::generate().unwrap();
+    let client_cert = rcgen::CertificateParams::new(vec!["kube-apiserver".to_owned()])
+        .unwrap()
+        .signed_by(&client_key, &issuer)
+        .unwrap();
+    let identity = reqwest::Identity::from_pem(
+        format!("{}{}", client_cert.pem(), client_key.serialize_pem()).as_bytes(),
+    )
+    .unwrap();
+    (ca, identity)
+}
+
+#[tokio::test]
+async fn client_cas_require_a_client_certificate_signed_by_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let pem = self_signed();
+    write(dir.path(), &pem);
+    let (client_ca, identity) = client_ca_and_identity();
+    std::fs::write(dir.path().join("client-ca.crt"), &client_ca.cert).unwrap();
+    let mut server_config = config(dir.path());
+    server_config.tls.client_cas = vec![dir.path().join("client-ca.crt")];
+    let cancel = CancellationToken::new();
+    let handle = serve_admission(&server_config, routes(), Arc::new(FakeRunner), &cancel)
+        .await
+        .unwrap();
+    let addr = handle.local_addr();
+    let builder = || client_builder(&pem, addr);
+
+    let anonymous = builder().build().unwrap();
+    assert!(
+        anonymous.get(url(addr, "/healthz")).send().await.is_err(),
+        "a client without a certificate is refused"
+    );
+    let (_, stranger) = client_ca_and_identity();
+    let foreign = builder().identity(stranger).build().unwrap();
+    assert!(
+        foreign.get(url(addr, "/healthz")).send().await.is_err(),
+        "a certificate from another CA is refused"
+    );
+    let trusted = builder().identity(identity).build().unwrap();
+    let body = post(
+        &trusted,
+        addr,
+        "/hooks/allow-example-com",
+        &review("admission.k8s.io/v1"),
+    )
+    .await;
+    assert_eq!(body["response"]["allowed"], true, "{body}");
     handle.shutdown().await;
 }

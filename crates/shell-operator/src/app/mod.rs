@@ -9,6 +9,7 @@ mod kube;
 mod metrics;
 mod readiness;
 mod view;
+mod webhooks;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -75,6 +76,9 @@ pub enum StartError {
     /// Leader election could not start.
     #[error("start leader election")]
     LeaderElection(#[source] HaError),
+    /// The webhook servers could not start or be registered.
+    #[error("start webhooks")]
+    Webhooks(#[source] webhooks::WebhooksStartError),
     /// This replica lost the Lease: it stopped running hooks and must restart.
     #[error("leader election: the lease was lost, stopping")]
     LeadershipLost,
@@ -276,23 +280,40 @@ async fn run(
     });
     kube_tasks.close();
 
-    let lost = async {
-        match election.as_mut() {
-            Some(e) => e.lost().await,
-            None => std::future::pending().await,
-        }
+    let (webhooks, result) = match webhooks::start(
+        &config.webhooks,
+        &engine,
+        &access,
+        services.cluster.as_ref(),
+        &stop,
+    )
+    .await
+    {
+        Ok(webhooks) => (webhooks, Ok(())),
+        Err(e) => (None, Err(StartError::Webhooks(e))),
     };
-    tokio::select! {
-        () = engine.run(stop.clone()) => {}
-        () = lost => {
-            // Stop intake and return at once: the process exits non-zero, and dropping the
-            // runtime kills the process groups of hooks still running.
-            tracing::error!("leader election: lease lost, stopping hooks");
-            stop.cancel();
-            return Err(StartError::LeadershipLost);
+    if result.is_ok() {
+        let lost = async {
+            match election.as_mut() {
+                Some(e) => e.lost().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            () = engine.run(stop.clone()) => {}
+            () = lost => {
+                // Stop intake and return at once: the process exits non-zero, and dropping the
+                // runtime kills the process groups of hooks still running.
+                tracing::error!("leader election: lease lost, stopping hooks");
+                stop.cancel();
+                return Err(StartError::LeadershipLost);
+            }
         }
     }
     stop.cancel();
+    if let Some(webhooks) = webhooks {
+        webhooks.shutdown().await;
+    }
     if let Some(bindings) = bindings {
         bindings.shutdown().await;
     }
@@ -300,7 +321,7 @@ async fn run(
     if let Some(election) = election {
         election.release(STOP_LIMIT).await;
     }
-    Ok(())
+    result
 }
 
 fn engine_config(

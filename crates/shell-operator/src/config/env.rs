@@ -38,6 +38,10 @@ pub const LOG_NO_TIME: &str = "LOG_NO_TIME";
 pub const LOG_PROXY_HOOK_JSON: &str = "LOG_PROXY_HOOK_JSON";
 /// `--validating-webhook-configuration-name`.
 pub const VALIDATING_WEBHOOK_CONFIGURATION_NAME: &str = "VALIDATING_WEBHOOK_CONFIGURATION_NAME";
+/// `--validating-webhook-configuration-annotation` (comma-separated `KEY=VALUE`; no upstream
+/// equivalent).
+pub const VALIDATING_WEBHOOK_CONFIGURATION_ANNOTATIONS: &str =
+    "VALIDATING_WEBHOOK_CONFIGURATION_ANNOTATIONS";
 /// `--validating-webhook-service-name`.
 pub const VALIDATING_WEBHOOK_SERVICE_NAME: &str = "VALIDATING_WEBHOOK_SERVICE_NAME";
 /// `--validating-webhook-server-cert`.

@@ -6,11 +6,13 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use engine_webhooks::WebhooksConfig;
 use hook_config::parse_go_duration;
 
 use crate::cli::StartArgs;
 
 pub mod env;
+mod webhooks;
 
 /// Where environment variables come from.
 pub trait EnvSource {
@@ -130,25 +132,6 @@ pub struct KubeClientConfig {
     pub patcher_timeout: Duration,
 }
 
-/// One webhook server's options (validating or conversion).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WebhookServerConfig {
-    /// The Service name put into the webhook clientConfig.
-    pub service_name: String,
-    /// TLS certificate path.
-    pub server_cert: PathBuf,
-    /// TLS key path.
-    pub server_key: PathBuf,
-    /// CA bundle path.
-    pub ca: PathBuf,
-    /// Client CA paths; non-empty means client certificates are required.
-    pub client_ca: Vec<PathBuf>,
-    /// Listen port.
-    pub listen_port: u16,
-    /// Listen address.
-    pub listen_address: String,
-}
-
 /// Debug options.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DebugConfig {
@@ -200,14 +183,11 @@ pub struct Config {
     pub kube: KubeClientConfig,
     /// Logging.
     pub log: LogConfig,
-    /// `--validating-webhook-configuration-name`.
-    pub validating_webhook_configuration_name: String,
     /// `--validating-webhook-failure-policy` (accepted, unused like upstream).
     pub validating_webhook_failure_policy: String,
-    /// The validating webhook server.
-    pub validating_webhook: WebhookServerConfig,
-    /// The conversion webhook server.
-    pub conversion_webhook: WebhookServerConfig,
+    /// The webhook servers and their registrations (`--validating-webhook-*`,
+    /// `--conversion-webhook-*`).
+    pub webhooks: WebhooksConfig,
     /// Debug options.
     pub debug: DebugConfig,
     /// `--hook-timeout`.
@@ -298,9 +278,10 @@ impl Resolver<'_> {
         }
     }
 
-    fn list(&self, flag: &[String], var: &str) -> Vec<PathBuf> {
+    /// Repeated flags, else the comma-separated items of the variable.
+    fn items(&self, flag: &[String], var: &str) -> Vec<String> {
         if !flag.is_empty() {
-            return flag.iter().map(PathBuf::from).collect();
+            return flag.to_vec();
         }
         self.env
             .var(var)
@@ -308,10 +289,17 @@ impl Resolver<'_> {
                 v.split(',')
                     .map(str::trim)
                     .filter(|s| !s.is_empty())
-                    .map(PathBuf::from)
+                    .map(str::to_owned)
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    fn list(&self, flag: &[String], var: &str) -> Vec<PathBuf> {
+        self.items(flag, var)
+            .into_iter()
+            .map(PathBuf::from)
+            .collect()
     }
 }
 
@@ -350,6 +338,7 @@ impl Config {
             )
             .map(PathBuf::from)
             .unwrap_or_else(|| tmp_dir.join("embedded-kubeconfig.yaml"));
+        let namespace = r.or(&a.namespace, env::NAMESPACE, "");
         Ok(Self {
             hooks_dir: PathBuf::from(r.or(&a.hooks_dir, env::HOOKS_DIR, "hooks")),
             tmp_dir,
@@ -360,7 +349,7 @@ impl Config {
                 env::PROMETHEUS_METRICS_PREFIX,
                 "shell_operator_",
             ),
-            namespace: r.or(&a.namespace, env::NAMESPACE, ""),
+            namespace: namespace.clone(),
             kube: KubeClientConfig {
                 context: r.non_empty(&a.kube_context, env::KUBE_CONTEXT),
                 config: r
@@ -409,102 +398,12 @@ impl Config {
                     "log-proxy-hook-json",
                 )?,
             },
-            validating_webhook_configuration_name: r.or(
-                &a.validating_webhook_configuration_name,
-                env::VALIDATING_WEBHOOK_CONFIGURATION_NAME,
-                "shell-operator-hooks",
-            ),
             validating_webhook_failure_policy: r.or(
                 &a.validating_webhook_failure_policy,
                 env::VALIDATING_WEBHOOK_FAILURE_POLICY,
                 "Fail",
             ),
-            validating_webhook: WebhookServerConfig {
-                service_name: r.or(
-                    &a.validating_webhook_service_name,
-                    env::VALIDATING_WEBHOOK_SERVICE_NAME,
-                    "shell-operator-validating-svc",
-                ),
-                server_cert: r
-                    .or(
-                        &a.validating_webhook_server_cert,
-                        env::VALIDATING_WEBHOOK_SERVER_CERT,
-                        "/validating-certs/tls.crt",
-                    )
-                    .into(),
-                server_key: r
-                    .or(
-                        &a.validating_webhook_server_key,
-                        env::VALIDATING_WEBHOOK_SERVER_KEY,
-                        "/validating-certs/tls.key",
-                    )
-                    .into(),
-                ca: r
-                    .or(
-                        &a.validating_webhook_ca,
-                        env::VALIDATING_WEBHOOK_CA,
-                        "/validating-certs/ca.crt",
-                    )
-                    .into(),
-                client_ca: r.list(
-                    &a.validating_webhook_client_ca,
-                    env::VALIDATING_WEBHOOK_CLIENT_CA,
-                ),
-                listen_port: r.parsed(
-                    &a.validating_webhook_listen_port,
-                    env::VALIDATING_WEBHOOK_LISTEN_PORT,
-                    "validating-webhook-listen-port",
-                    9680,
-                )?,
-                listen_address: r.or(
-                    &a.validating_webhook_listen_address,
-                    env::VALIDATING_WEBHOOK_LISTEN_ADDRESS,
-                    "0.0.0.0",
-                ),
-            },
-            conversion_webhook: WebhookServerConfig {
-                service_name: r.or(
-                    &a.conversion_webhook_service_name,
-                    env::CONVERSION_WEBHOOK_SERVICE_NAME,
-                    "shell-operator-conversion-svc",
-                ),
-                server_cert: r
-                    .or(
-                        &a.conversion_webhook_server_cert,
-                        env::CONVERSION_WEBHOOK_SERVER_CERT,
-                        "/conversion-certs/tls.crt",
-                    )
-                    .into(),
-                server_key: r
-                    .or(
-                        &a.conversion_webhook_server_key,
-                        env::CONVERSION_WEBHOOK_SERVER_KEY,
-                        "/conversion-certs/tls.key",
-                    )
-                    .into(),
-                ca: r
-                    .or(
-                        &a.conversion_webhook_ca,
-                        env::CONVERSION_WEBHOOK_CA,
-                        "/conversion-certs/ca.crt",
-                    )
-                    .into(),
-                client_ca: r.list(
-                    &a.conversion_webhook_client_ca,
-                    env::CONVERSION_WEBHOOK_CLIENT_CA,
-                ),
-                listen_port: r.parsed(
-                    &a.conversion_webhook_listen_port,
-                    env::CONVERSION_WEBHOOK_LISTEN_PORT,
-                    "conversion-webhook-listen-port",
-                    9681,
-                )?,
-                listen_address: r.or(
-                    &a.conversion_webhook_listen_address,
-                    env::CONVERSION_WEBHOOK_LISTEN_ADDRESS,
-                    "0.0.0.0",
-                ),
-            },
+            webhooks: webhooks::resolve(&r, a, &namespace)?,
             debug: DebugConfig {
                 unix_socket: r
                     .or(
@@ -607,16 +506,7 @@ mod tests {
         assert_eq!(c.kube.patcher_timeout, Duration::from_secs(10));
         assert_eq!(c.log.level, LogLevel::Info);
         assert_eq!(c.log.format, LogFormat::Text);
-        assert_eq!(
-            c.validating_webhook_configuration_name,
-            "shell-operator-hooks"
-        );
-        assert_eq!(c.validating_webhook.listen_port, 9680);
-        assert_eq!(c.conversion_webhook.listen_port, 9681);
-        assert_eq!(
-            c.conversion_webhook.ca,
-            PathBuf::from("/conversion-certs/ca.crt")
-        );
+        assert_eq!(c.webhooks, WebhooksConfig::default());
         assert_eq!(
             c.debug.unix_socket,
             PathBuf::from("/var/run/shell-operator/debug.socket")
@@ -687,7 +577,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            c.validating_webhook.client_ca,
+            c.webhooks.admission.server.client_cas,
             vec![PathBuf::from("/a.crt"), PathBuf::from("/b.crt")]
         );
         let c = resolve(
@@ -701,7 +591,72 @@ mod tests {
             &[],
         )
         .unwrap();
-        assert_eq!(c.conversion_webhook.client_ca.len(), 2);
+        assert_eq!(c.webhooks.conversion.server.client_cas.len(), 2);
+    }
+
+    #[test]
+    fn webhook_flags_fill_the_webhooks_config() {
+        let env = [
+            (env::NAMESPACE, "ops"),
+            (
+                env::VALIDATING_WEBHOOK_CONFIGURATION_ANNOTATIONS,
+                "cert-manager.io/inject-ca-from=ops/webhook-cert, a=b=c",
+            ),
+            (env::CONVERSION_WEBHOOK_LISTEN_PORT, "19681"),
+        ];
+        let c = resolve(
+            &[
+                "start",
+                "--validating-webhook-configuration-name=team",
+                "--validating-webhook-ca=",
+                "--validating-webhook-server-cert=/c/tls.crt",
+                "--validating-webhook-listen-address=127.0.0.1",
+                "--conversion-webhook-service-name=conv",
+            ],
+            &env,
+        )
+        .unwrap();
+        let w = &c.webhooks;
+        assert_eq!(w.namespace, "ops");
+        assert_eq!(w.admission.configuration_name, "team");
+        assert_eq!(
+            w.admission
+                .annotations
+                .get("cert-manager.io/inject-ca-from"),
+            Some(&"ops/webhook-cert".to_owned())
+        );
+        assert_eq!(w.admission.annotations.get("a"), Some(&"b=c".to_owned()));
+        assert_eq!(
+            w.admission.server.ca, None,
+            "an empty CA leaves caBundle unset"
+        );
+        assert_eq!(w.admission.server.server_cert, PathBuf::from("/c/tls.crt"));
+        assert_eq!(
+            w.admission.server.server_key,
+            PathBuf::from("/validating-certs/tls.key")
+        );
+        assert_eq!(w.admission.server.listen_address, "127.0.0.1");
+        assert_eq!(w.conversion.server.service_name, "conv");
+        assert_eq!(w.conversion.server.listen_port, 19681);
+        assert_eq!(
+            w.conversion.server.ca,
+            Some(PathBuf::from("/conversion-certs/ca.crt"))
+        );
+    }
+
+    #[test]
+    fn bad_webhook_flags_name_the_flag() {
+        let err = resolve(
+            &[
+                "start",
+                "--validating-webhook-configuration-annotation=novalue",
+            ],
+            &[],
+        )
+        .unwrap_err();
+        assert_eq!(err.flag, "validating-webhook-configuration-annotation");
+        let err = resolve(&["start", "--validating-webhook-listen-port=http"], &[]).unwrap_err();
+        assert_eq!(err.flag, "validating-webhook-listen-port");
     }
 
     #[test]
