@@ -172,7 +172,7 @@ impl KubeBindings {
             return;
         };
         if let Err(e) = queues.push_tail(&queue, task) {
-            tracing::warn!(error = %e, "kubernetes event not queued");
+            tracing::warn!(error = %error_report::Report(&e), "kubernetes event not queued");
         }
     }
 

@@ -176,7 +176,7 @@ impl Engine {
 
     fn push(&self, queue: &str, task: EngineTask) {
         if let Err(e) = self.queues.push_tail(queue, task) {
-            tracing::warn!(error = %e, "task not queued");
+            tracing::warn!(error = %error_report::Report(&e), "task not queued");
         }
     }
 

@@ -129,9 +129,12 @@ impl Runner {
             contexts = run.contexts.len(),
             "Execute hook"
         );
-        let output = hook_exec::run_hook(&spec, &self.kill)
-            .await
-            .map_err(|e| (format!("{} FAILED: {}", hook.name, error_chain(&e)), None))?;
+        let output = hook_exec::run_hook(&spec, &self.kill).await.map_err(|e| {
+            (
+                format!("{} FAILED: {}", hook.name, error_report::chain(&e)),
+                None,
+            )
+        })?;
         let measured = Some((output.duration, output.usage));
         if let Some(message) = output.failure_message() {
             return Err((format!("{} FAILED: {message}", hook.name), measured));
@@ -261,17 +264,6 @@ fn fail(run: &HookRun, error: String) -> TaskOutcome {
         tracing::error!(hook = %run.hook, binding = %run.binding, %error, "Hook failed");
         TaskOutcome::Fail { error }
     }
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
 }
 
 /// The queues share the runner with [`crate::direct::DirectRuns`].

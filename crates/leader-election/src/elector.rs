@@ -128,7 +128,7 @@ impl LeaderElector {
         match result {
             Ok(Ok(attempt)) => Some(attempt),
             Ok(Err(err)) => {
-                tracing::warn!(lease = %self.config.lease_name, error = %err, "error acquiring or renewing lease");
+                tracing::warn!(lease = %self.config.lease_name, error = %error_report::Report(&err), "error acquiring or renewing lease");
                 None
             }
             Err(_) => {
@@ -145,7 +145,7 @@ impl LeaderElector {
             Ok(Ok(true)) => tracing::info!(lease = %self.config.lease_name, "released lease"),
             Ok(Ok(false)) => {}
             Ok(Err(err)) => {
-                tracing::warn!(lease = %self.config.lease_name, error = %err, "failed to release lease")
+                tracing::warn!(lease = %self.config.lease_name, error = %error_report::Report(&err), "failed to release lease")
             }
             Err(_) => tracing::warn!(lease = %self.config.lease_name, "releasing lease timed out"),
         }

@@ -54,7 +54,7 @@ impl ObjectPatcher {
         let mut failed = Vec::new();
         for op in operations {
             if let Err(error) = self.apply(op).await {
-                tracing::error!(operation = %op.description(), error = %error, "object patch operation failed");
+                tracing::error!(operation = %op.description(), error = %error_report::Report(&error), "object patch operation failed");
                 failed.push(FailedOperation {
                     description: op.description(),
                     error,

@@ -70,12 +70,12 @@ impl fmt::Display for PatchErrors {
                 f.write_str("; ")?;
             }
             first = false;
-            write!(f, "{}: {}", failed.description, failed.error)?;
-            let mut source = std::error::Error::source(&failed.error);
-            while let Some(cause) = source {
-                write!(f, ": {cause}")?;
-                source = cause.source();
-            }
+            write!(
+                f,
+                "{}: {}",
+                failed.description,
+                error_report::Report(&failed.error)
+            )?;
         }
         Ok(())
     }

@@ -42,8 +42,9 @@ pub fn main() -> ExitCode {
         Some(Command::Start(_)) | None => match start(&cli) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
-                tracing::error!(error = format!("{e:#}"), "shell-operator failed");
-                eprintln!("Error: {e:#}");
+                let report = error_report::Report(&*e);
+                tracing::error!(error = %report, "shell-operator failed");
+                eprintln!("Error: {report}");
                 ExitCode::FAILURE
             }
         },

@@ -316,7 +316,7 @@ pub async fn patch_crd_conversion(
                 );
             }
             Err(err) => {
-                tracing::warn!(crd = crd_name, error = %err, "conversion registration failed, will retry");
+                tracing::warn!(crd = crd_name, error = %error_report::Report(&err), "conversion registration failed, will retry");
             }
         }
         tokio::select! {

@@ -336,7 +336,7 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
                     .run_admission(&route.binding, Arc::new(review.hook_review()))
                     .await;
                 if let Err(err) = &run {
-                    tracing::error!(hook = %route.binding.hook, binding = %route.binding.binding, error = %err, "admission hook failed");
+                    tracing::error!(hook = %route.binding.hook, binding = %route.binding.binding, error = %error_report::Report(err), "admission hook failed");
                 }
                 let outcome = match &run {
                     Ok(bytes) => Ok(bytes.as_slice()),

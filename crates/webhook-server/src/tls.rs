@@ -155,7 +155,7 @@ impl ReloadingCert {
                 match this.reload().await {
                     Ok(true) => tracing::info!(cert = %this.cert_path.display(), "webhook certificate reloaded"),
                     Ok(false) => {}
-                    Err(err) => tracing::warn!(error = %err, "webhook certificate reload failed, keeping the old one"),
+                    Err(err) => tracing::warn!(error = %error_report::Report(&err), "webhook certificate reload failed, keeping the old one"),
                 }
             }
         });

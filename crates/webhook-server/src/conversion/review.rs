@@ -88,7 +88,7 @@ pub async fn convert(
             let bytes = match runner.run_conversion(step, hook_review).await {
                 Ok(bytes) => bytes,
                 Err(err) => {
-                    tracing::error!(crd = crd_name, hook = %step.binding.hook, error = %err, "conversion hook failed");
+                    tracing::error!(crd = crd_name, hook = %step.binding.hook, error = %error_report::Report(&err), "conversion hook failed");
                     return conversion_failure(
                         uid,
                         &format!("Hook failed to convert to {desired}"),
