@@ -29,3 +29,15 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- default "default" .Values.serviceAccount.name -}}
 {{- end -}}
 {{- end -}}
+
+{{/* Service and TLS Secret names of a webhook server; call with (list . "admission") or (list . "conversion"). */}}
+{{- define "shell-operator.webhookService" -}}
+{{- $root := index . 0 -}}
+{{- printf "%s-%s" (include "shell-operator.fullname" $root) (index . 1) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "shell-operator.webhookSecret" -}}
+{{- $root := index . 0 -}}
+{{- $server := index $root.Values.webhooks (index . 1) -}}
+{{- default (printf "%s-%s-tls" (include "shell-operator.fullname" $root) (index . 1)) $server.secretName -}}
+{{- end -}}
