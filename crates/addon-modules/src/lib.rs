@@ -1,0 +1,19 @@
+//! The first slice of the addon-operator module engine: module discovery in the modules
+//! directories, values layering (static values, OpenAPI defaults, ConfigMap config values),
+//! the ConfigMap format, config validation, and rendering a module with its live values.
+//!
+//! Hooks, `enabled` scripts and applying Helm releases are not part of this crate yet.
+
+pub mod config_map;
+pub mod discovery;
+pub mod module_set;
+pub mod name;
+pub mod render;
+pub mod schema;
+pub mod values;
+
+pub use config_map::{ConfigMapError, KubeConfig, ModuleConfig};
+pub use discovery::{Discovery, DiscoveryError, ModuleDef, discover, split_paths};
+pub use module_set::{ConfigValuesError, GlobalDef, ModuleSet, SectionError};
+pub use render::render_module;
+pub use schema::{SchemaError, Schemas, ValuesSchema};
