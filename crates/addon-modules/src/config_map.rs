@@ -43,7 +43,9 @@ pub enum ConfigMapError {
         value: String,
     },
     /// A `Maintenance` key has an unknown value.
-    #[error("module maintenance key '{key}' should be 'NoResourceReconciliation' or empty, got '{value}'")]
+    #[error(
+        "module maintenance key '{key}' should be 'NoResourceReconciliation' or empty, got '{value}'"
+    )]
     Maintenance {
         /// The data key.
         key: String,
@@ -138,7 +140,11 @@ impl KubeConfig {
         Ok(out)
     }
 
-    fn module(&mut self, values_key: &str, data_key: &str) -> Result<&mut ModuleConfig, ConfigMapError> {
+    fn module(
+        &mut self,
+        values_key: &str,
+        data_key: &str,
+    ) -> Result<&mut ModuleConfig, ConfigMapError> {
         let name = module_name_from_key(values_key)
             .ok_or_else(|| ConfigMapError::BadKey(data_key.to_owned()))?;
         Ok(self
@@ -214,6 +220,9 @@ mod tests {
             "bad module name 'InvalidName-module': should be camelCased"
         );
         let err = KubeConfig::parse(&data(&[("echoServer", "a: [\n")])).unwrap_err();
-        assert!(err.to_string().starts_with("ConfigMap key 'echoServer' is not valid YAML"));
+        assert!(
+            err.to_string()
+                .starts_with("ConfigMap key 'echoServer' is not valid YAML")
+        );
     }
 }

@@ -201,7 +201,10 @@ fn module_dirs(dir: &Path) -> Result<Vec<(String, PathBuf)>, DiscoveryError> {
 }
 
 /// `^(([0-9]+)-)?(.+)$`: the order prefix and the name.
-fn split_dir_name<'a>(dir_name: &'a str, path: &Path) -> Result<(Option<u32>, &'a str), DiscoveryError> {
+fn split_dir_name<'a>(
+    dir_name: &'a str,
+    path: &Path,
+) -> Result<(Option<u32>, &'a str), DiscoveryError> {
     if let Some((prefix, rest)) = dir_name.split_once('-')
         && !prefix.is_empty()
         && !rest.is_empty()
@@ -354,7 +357,10 @@ mod tests {
             (m.name.as_str(), m.values_key.as_str()),
             ("echo-server", "echoServer")
         );
-        assert_eq!(Value::Object(m.static_values.clone()), json!({"p": 1, "q": 2}));
+        assert_eq!(
+            Value::Object(m.static_values.clone()),
+            json!({"p": 1, "q": 2})
+        );
         assert_eq!(m.static_enabled, Some(false));
 
         write(&root.join("values.yaml"), "echoServerEnabled: \"yes\"\n");
@@ -375,10 +381,22 @@ mod tests {
         let found = discover(&[root.to_owned()], 1);
         let names: Vec<&str> = found.modules.iter().map(|m| m.name.as_str()).collect();
         assert_eq!(names, vec!["good"]);
-        let messages: Vec<String> = found.errors.iter().map(|e| format!("{e}: {:?}", std::error::Error::source(e).map(ToString::to_string))).collect();
+        let messages: Vec<String> = found
+            .errors
+            .iter()
+            .map(|e| {
+                format!(
+                    "{e}: {:?}",
+                    std::error::Error::source(e).map(ToString::to_string)
+                )
+            })
+            .collect();
         assert_eq!(messages.len(), 2, "{messages:?}");
         assert!(messages[0].contains("001-module_one") && messages[0].contains("module-one"));
-        assert!(messages[1].contains("002-broken/values.yaml"), "{messages:?}");
+        assert!(
+            messages[1].contains("002-broken/values.yaml"),
+            "{messages:?}"
+        );
     }
 
     #[test]
@@ -388,7 +406,10 @@ mod tests {
         write(&one.join("001-a/Chart.yaml"), "name: a\n");
         write(&two.join("005-a/Chart.yaml"), "name: a\n");
         write(&two.join("002-b/Chart.yaml"), "name: b\n");
-        let found = discover(&split_paths(&format!("{}:{}", one.display(), two.display())), 1);
+        let found = discover(
+            &split_paths(&format!("{}:{}", one.display(), two.display())),
+            1,
+        );
         let names: Vec<(&str, u32)> = found
             .modules
             .iter()
@@ -396,6 +417,9 @@ mod tests {
             .collect();
         assert_eq!(names, vec![("a", 1), ("b", 2)]);
         let missing = discover(&[d.path().join("nope")], 1);
-        assert!(matches!(missing.errors.as_slice(), [DiscoveryError::MissingPath(_)]));
+        assert!(matches!(
+            missing.errors.as_slice(),
+            [DiscoveryError::MissingPath(_)]
+        ));
     }
 }

@@ -15,5 +15,5 @@ pub mod values;
 pub use config_map::{ConfigMapError, KubeConfig, ModuleConfig};
 pub use discovery::{Discovery, DiscoveryError, ModuleDef, discover, split_paths};
 pub use module_set::{ConfigValuesError, GlobalDef, ModuleSet, SectionError};
-pub use render::render_module;
+pub use render::render_options;
 pub use schema::{SchemaError, Schemas, ValuesSchema};

@@ -193,7 +193,11 @@ fn layered(
 }
 
 /// Validates a config section merged with its config-schema defaults.
-fn check(key: &str, values: &Map<String, Value>, schema: Option<&ValuesSchema>) -> Option<SectionError> {
+fn check(
+    key: &str,
+    values: &Map<String, Value>,
+    schema: Option<&ValuesSchema>,
+) -> Option<SectionError> {
     let schema = schema?;
     let mut defaulted = Value::Object(values.clone());
     schema.apply_defaults(&mut defaulted);

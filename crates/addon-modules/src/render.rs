@@ -2,26 +2,11 @@
 //! release name = module name, the operator's namespace (`default` when unset), an upgrade
 //! render, and the release manifest (Helm hooks are not part of it).
 
-use helm_render::{RenderError, RenderOptions, Renderer};
+use helm_render::RenderOptions;
 
 use crate::discovery::ModuleDef;
 use crate::module_set::ModuleSet;
 use crate::values::to_float64;
-
-/// Renders `module`; `Ok(None)` when it has no chart (neither `Chart.yaml` nor `templates/`).
-pub fn render_module(
-    renderer: &dyn Renderer,
-    set: &ModuleSet,
-    module: &ModuleDef,
-    namespace: &str,
-) -> Result<Option<String>, RenderError> {
-    if !module.is_helm {
-        return Ok(None);
-    }
-    let opts = render_options(set, module, namespace);
-    let release = renderer.render(&module.path, &opts)?;
-    Ok(Some(release.manifest))
-}
 
 /// The options upstream's render uses: the values go through a YAML file there, so every
 /// number reaches Helm as a float64.

@@ -165,8 +165,8 @@ fn forbid_additional_properties(schema: &mut Value) {
         return;
     };
     let preserves = map.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true));
-    let is_object = map.get("type").and_then(Value::as_str) == Some("object")
-        || map.contains_key("properties");
+    let is_object =
+        map.get("type").and_then(Value::as_str) == Some("object") || map.contains_key("properties");
     if is_object && !preserves && !map.contains_key("additionalProperties") {
         map.insert("additionalProperties".to_owned(), Value::Bool(false));
     }
@@ -223,7 +223,11 @@ mod tests {
              additionalProperties: {type: string}\n",
         );
         let config = Schemas::load(dir.path()).unwrap().config.unwrap();
-        assert!(config.validate(&json!({"p": "x", "m": {"k": "v"}})).is_empty());
+        assert!(
+            config
+                .validate(&json!({"p": "x", "m": {"k": "v"}}))
+                .is_empty()
+        );
         let errors = config.validate(&json!({"q": 1}));
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].field, "q");

@@ -98,10 +98,7 @@ mod tests {
     #[test]
     fn maps_merge_deeply_and_lists_and_nulls_replace() {
         let mut base = obj(json!({"a": {"x": 1, "l": [1, 2]}, "b": {"c": 1}}));
-        merge(
-            &mut base,
-            &obj(json!({"a": {"l": [3], "y": 2}, "b": null})),
-        );
+        merge(&mut base, &obj(json!({"a": {"l": [3], "y": 2}, "b": null})));
         assert_eq!(
             Value::Object(base),
             json!({"a": {"x": 1, "l": [3], "y": 2}, "b": null})

@@ -103,7 +103,7 @@ fn start(cli: &Cli) -> anyhow::Result<()> {
 }
 
 /// Cancels `shutdown` on the first SIGTERM or SIGINT, and `force` on the second.
-async fn wait_for_signals(shutdown: CancellationToken, force: CancellationToken) {
+pub async fn wait_for_signals(shutdown: CancellationToken, force: CancellationToken) {
     use tokio::signal::unix::{SignalKind, signal};
     let (Ok(mut term), Ok(mut int)) = (
         signal(SignalKind::terminate()),

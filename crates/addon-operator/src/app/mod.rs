@@ -1,0 +1,232 @@
+//! `addon-operator start`, the first slice of the engine: find the modules, serve the debug
+//! socket, start the embedded cluster or connect to one, read and watch the ConfigMap, until
+//! shutdown. Module hooks, `enabled` scripts and Helm releases are not run yet.
+
+mod config_map;
+mod debug;
+mod live;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use addon_modules::{DiscoveryError, GlobalDef, ModuleSet, SchemaError, Schemas};
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::Api;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::Config;
+
+pub use self::live::{Applied, ApplyError, Live, RenderModuleError};
+
+/// How long stopping the servers and the watcher may take.
+const STOP_LIMIT: Duration = Duration::from_secs(10);
+
+/// What this slice of the engine does not do yet; logged at startup and in the README.
+pub const NOT_YET: &str = "this addon-operator does not run global or module hooks, does not run \
+     `enabled` scripts and does not install Helm releases yet: it loads modules, watches the \
+     ConfigMap and serves module values and renders on the debug socket";
+
+/// Why `start` stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// `--tmp-dir` could not be created.
+    #[error("create tmp dir '{}'", path.display())]
+    TmpDir {
+        /// The directory.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Modules could not be loaded.
+    #[error("load modules: {}", .0.iter().map(error_chain).collect::<Vec<_>>().join("; "))]
+    Modules(Vec<DiscoveryError>),
+    /// The global schemas could not be loaded.
+    #[error("load global schemas")]
+    GlobalSchemas(#[source] SchemaError),
+    /// The debug socket (or `--debug-http-addr`) could not be set up.
+    #[error("start debug endpoint")]
+    DebugEndpoint(#[source] debug_socket::ServeError),
+    /// The embedded cluster did not start.
+    #[error("start embedded cluster")]
+    EmbeddedCluster(#[source] embedded_apiserver::Error),
+    /// No usable Kubernetes client configuration.
+    #[error("kubernetes client: {0}")]
+    Kube(String),
+    /// Reading the ConfigMap at startup failed.
+    #[error("read ConfigMap {namespace}/{name}")]
+    ReadConfigMap {
+        /// Its namespace.
+        namespace: String,
+        /// Its name.
+        name: String,
+        /// The cause.
+        #[source]
+        source: kube::Error,
+    },
+    /// The ConfigMap is invalid at startup (upstream exits too).
+    #[error("ConfigMap {name} at startup: {source}")]
+    InvalidConfigMap {
+        /// Its name.
+        name: String,
+        /// What is wrong.
+        source: ApplyError,
+    },
+}
+
+/// `error: cause: cause` in one line.
+fn error_chain(e: &DiscoveryError) -> String {
+    let mut out = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
+/// Finds the modules and the global static values and schemas.
+pub fn load_modules(config: &Config) -> Result<ModuleSet, StartError> {
+    let found = addon_modules::discover(&config.modules_dirs, config.unnumbered_modules_order);
+    if !found.errors.is_empty() {
+        return Err(StartError::Modules(found.errors));
+    }
+    let openapi = config.global_hooks_dir.join("openapi");
+    let schemas = Schemas::load(&openapi).map_err(StartError::GlobalSchemas)?;
+    let global = GlobalDef {
+        static_values: found.global_static,
+        schemas,
+    };
+    Ok(ModuleSet::new(found.modules, global))
+}
+
+/// Runs until `shutdown` is cancelled; `log_level` changes the level on `config set log.level`.
+pub async fn start(
+    config: Config,
+    shutdown: CancellationToken,
+    log_level: Option<shell_operator::logging::LevelHandle>,
+) -> Result<(), StartError> {
+    std::fs::create_dir_all(&config.tmp_dir).map_err(|source| StartError::TmpDir {
+        path: config.tmp_dir.clone(),
+        source,
+    })?;
+    let set = load_modules(&config)?;
+    for m in set.modules() {
+        tracing::info!(
+            module = m.name,
+            order = m.order,
+            path = %m.path.display(),
+            helm = m.is_helm,
+            "module found"
+        );
+    }
+    tracing::warn!("{NOT_YET}");
+
+    let tracker = TaskTracker::new();
+    let servers = CancellationToken::new();
+    let mut cluster = None;
+    let result = run(
+        &config,
+        set,
+        &shutdown,
+        log_level,
+        &tracker,
+        &servers,
+        &mut cluster,
+    )
+    .await;
+    servers.cancel();
+    tracker.close();
+    if tokio::time::timeout(STOP_LIMIT, tracker.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!("debug endpoint and ConfigMap watcher did not stop in time");
+    }
+    if let Some(cluster) = cluster {
+        cluster.shutdown().await;
+    }
+    result
+}
+
+async fn run(
+    config: &Config,
+    set: ModuleSet,
+    shutdown: &CancellationToken,
+    log_level: Option<shell_operator::logging::LevelHandle>,
+    tracker: &TaskTracker,
+    servers: &CancellationToken,
+    cluster: &mut Option<embedded_apiserver::EmbeddedCluster>,
+) -> Result<(), StartError> {
+    let kube_config = if config.embedded_cluster {
+        let started =
+            shell_operator::app::start_embedded_cluster(&config.embedded_cluster_kubeconfig)
+                .await
+                .map_err(StartError::EmbeddedCluster)?;
+        let kube_config = started.kube_config().clone();
+        *cluster = Some(started);
+        kube_config
+    } else {
+        shell_operator::app::load_kube_config(
+            config.kube_config.as_deref(),
+            config.kube_context.clone(),
+        )
+        .await
+        .map_err(StartError::Kube)?
+    };
+    let client =
+        kube::Client::try_from(kube_config).map_err(|e| StartError::Kube(e.to_string()))?;
+    let namespace = if config.namespace.is_empty() {
+        client.default_namespace().to_owned()
+    } else {
+        config.namespace.clone()
+    };
+
+    let live = Arc::new(Live::new(set, namespace.clone()));
+    let api: Api<ConfigMap> = Api::namespaced(client, &namespace);
+    let data = config_map::read_initial(&api, &config.config_map)
+        .await
+        .map_err(|source| StartError::ReadConfigMap {
+            namespace: namespace.clone(),
+            name: config.config_map.clone(),
+            source,
+        })?;
+    live.apply(&data)
+        .map_err(|source| StartError::InvalidConfigMap {
+            name: config.config_map.clone(),
+            source,
+        })?;
+    tracing::info!(
+        namespace,
+        configmap = config.config_map,
+        enabled = ?live.read(|s| s.enabled_module_names()),
+        "config values loaded"
+    );
+
+    let runtime = shell_operator::app::runtime_config(config.log.level.as_str(), log_level);
+    let router = debug_socket::router(
+        Arc::new(debug::NoEngine),
+        runtime.clone(),
+        debug::routes(Arc::clone(&live)),
+    );
+    let endpoint = debug_socket::Endpoint {
+        unix_socket: &config.debug_unix_socket,
+        http_addr: config.debug_http_addr.as_deref(),
+    };
+    debug_socket::start_endpoint(endpoint, router, &runtime, tracker, servers.clone())
+        .await
+        .map_err(StartError::DebugEndpoint)?;
+
+    tracker.spawn(config_map::watch(
+        api,
+        config.config_map.clone(),
+        live,
+        servers.clone(),
+    ));
+    shutdown.cancelled().await;
+    tracing::info!("addon-operator stopping");
+    Ok(())
+}
