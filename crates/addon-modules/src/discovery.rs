@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::name::{BadModuleName, validate_module_name, values_key};
 use crate::schema::{SchemaError, Schemas};
-use crate::values::{YamlError, merge, parse_yaml, section};
+use crate::values::{YamlError, merge, parse_yaml, read_if_exists, section};
 
 /// The file name of static values, both in a modules path and in a module.
 pub const VALUES_FILE: &str = "values.yaml";
@@ -282,15 +282,12 @@ fn enabled_flag(
 
 /// A `values.yaml` as a map; `None` when the file does not exist.
 pub fn read_values_file(path: &Path) -> Result<Option<Map<String, Value>>, DiscoveryError> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => {
-            return Err(DiscoveryError::Read {
-                path: path.to_owned(),
-                source,
-            });
-        }
+    let read = read_if_exists(path).map_err(|source| DiscoveryError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let Some(text) = read else {
+        return Ok(None);
     };
     match parse_yaml(&text) {
         Ok(Value::Object(m)) => Ok(Some(m)),
@@ -306,14 +303,8 @@ pub fn read_values_file(path: &Path) -> Result<Option<Map<String, Value>>, Disco
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::write;
     use serde_json::json;
-
-    fn write(path: &Path, text: &str) {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).unwrap();
-        }
-        std::fs::write(path, text).unwrap();
-    }
 
     #[test]
     fn modules_are_ordered_by_prefix_then_name_and_lib_and_hidden_dirs_are_skipped() {

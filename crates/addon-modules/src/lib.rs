@@ -10,6 +10,8 @@ pub mod module_set;
 pub mod name;
 pub mod render;
 pub mod schema;
+#[cfg(test)]
+mod test_support;
 pub mod values;
 
 pub use config_map::{ConfigMapError, KubeConfig, ModuleConfig};

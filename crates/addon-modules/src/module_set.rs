@@ -217,18 +217,11 @@ fn check(
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
-    use std::path::Path;
 
     use super::*;
     use crate::discovery::discover;
+    use crate::test_support::write;
     use serde_json::json;
-
-    fn write(path: &Path, text: &str) {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).unwrap();
-        }
-        std::fs::write(path, text).unwrap();
-    }
 
     fn fixture() -> (tempfile::TempDir, ModuleSet) {
         let d = tempfile::tempdir().unwrap();

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
-use crate::values::{YamlError, parse_yaml};
+use crate::values::{YamlError, parse_yaml, read_if_exists};
 
 /// A schema file could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -98,15 +98,12 @@ impl Schemas {
 }
 
 fn read_optional(path: &Path) -> Result<Option<Value>, SchemaError> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => {
-            return Err(SchemaError::Read {
-                path: path.to_owned(),
-                source,
-            });
-        }
+    let read = read_if_exists(path).map_err(|source| SchemaError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let Some(text) = read else {
+        return Ok(None);
     };
     parse_yaml(&text)
         .map(Some)
@@ -184,8 +181,7 @@ mod tests {
     use serde_json::json;
 
     fn write(dir: &Path, name: &str, text: &str) {
-        std::fs::create_dir_all(dir).unwrap();
-        std::fs::write(dir.join(name), text).unwrap();
+        crate::test_support::write(&dir.join(name), text);
     }
 
     #[test]

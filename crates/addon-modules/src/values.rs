@@ -26,6 +26,15 @@ pub fn parse_yaml(text: &str) -> Result<Value, YamlError> {
     Ok(value)
 }
 
+/// The text of `path`, or `None` when it does not exist (optional module files).
+pub fn read_if_exists(path: &std::path::Path) -> std::io::Result<Option<String>> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Turns integral floats into integers, as Go prints them and as schemas type them.
 pub fn normalize_numbers(value: &mut Value) {
     match value {

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use debug_socket::{CliError, DebugCommand, SocketArgs};
+use debug_socket::{CliError, DebugCommand, SocketArgs, encode_path};
 
 use crate::cli::{GlobalCommand, ModuleCommand};
 
@@ -20,7 +20,7 @@ pub fn module_path(cmd: &ModuleCommand) -> (String, &SocketArgs) {
             };
             let path = format!(
                 "/module/{}/{kind}.{}?global={}",
-                encode_segment(&a.module_name),
+                encode_path(&a.module_name),
                 a.output.as_str(),
                 a.global
             );
@@ -34,7 +34,7 @@ pub fn module_path(cmd: &ModuleCommand) -> (String, &SocketArgs) {
         } => (
             format!(
                 "/module/{}/render?debug={debug}&diff={diff}",
-                encode_segment(module_name)
+                encode_path(module_name)
             ),
             socket,
         ),
@@ -65,20 +65,6 @@ pub async fn request<W: Write>(
         out,
     )
     .await
-}
-
-/// Percent-encodes a module name for one path segment.
-fn encode_segment(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for b in name.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                out.push(b as char)
-            }
-            other => out.push_str(&format!("%{other:02X}")),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -4,18 +4,13 @@
 use std::io::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Parser as _;
 use shell_operator::config::ProcessEnv;
-use tokio_util::sync::CancellationToken;
 
 use crate::cli::{Cli, Command};
 use crate::config::Config;
-
-/// How long leftover tasks may take to stop once `start` returned.
-const RUNTIME_SHUTDOWN: Duration = Duration::from_secs(5);
 
 /// Runs the program with the process's arguments and environment.
 pub fn main() -> ExitCode {
@@ -81,27 +76,11 @@ fn start(cli: &Cli) -> anyhow::Result<()> {
     let config = Config::resolve(cli.start_args(), &ProcessEnv)?;
     let log_level = shell_operator::logging::init(&config.log)?;
     shell_operator::logging::print_line(&crate::version_line());
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("build tokio runtime")?;
-    let result = runtime.block_on(async {
-        let shutdown = CancellationToken::new();
-        let force = CancellationToken::new();
-        let signals = tokio::spawn(shell_operator::entry::wait_for_signals(
-            shutdown.clone(),
-            force.clone(),
-        ));
-        let result = tokio::select! {
-            result = crate::app::start(config, shutdown, Some(log_level)) => {
-                result.map_err(anyhow::Error::from)
-            }
-            () = force.cancelled() => Err(anyhow::anyhow!("stopped at once by a second signal")),
-        };
-        signals.abort();
-        result
+    let result = shell_operator::entry::run_with_signals(|shutdown| async move {
+        crate::app::start(config, shutdown, Some(log_level))
+            .await
+            .map_err(anyhow::Error::from)
     });
-    runtime.shutdown_timeout(RUNTIME_SHUTDOWN);
     if let Err(e) = &result {
         tracing::error!(error = format!("{e:#}"), "addon-operator failed");
     }

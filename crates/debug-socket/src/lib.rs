@@ -33,7 +33,8 @@ mod server;
 mod source;
 
 pub use cli::{
-    CliError, ConfigCommand, DebugCommand, HookCommand, OutputArgs, QueueCommand, SocketArgs, run,
+    CliError, ConfigCommand, DebugCommand, HookCommand, OutputArgs, QueueCommand, SocketArgs,
+    encode_path, run,
 };
 pub use client::{ClientError, DebugClient, Response};
 pub use endpoint::{Endpoint, start_endpoint};
