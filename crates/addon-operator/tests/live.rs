@@ -1,6 +1,7 @@
 //! `addon-operator start --embedded-cluster` on the repository's `modules/`: the debug CLI shows
 //! the modules' live values, and `module render` follows ConfigMap changes made through the API
-//! and matches `addon-operator render` of the chart with the values `module values -g` prints.
+//! and matches `addon-operator render` of the chart with the values `module values -g` prints;
+//! `module list` follows the `<key>Enabled` flags and the modules' `enabled` scripts.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -119,6 +120,15 @@ impl Operator {
         }
     }
 
+    /// Waits until `module list -o json` prints `expected`.
+    async fn wait_for_enabled(&self, expected: &str) {
+        self.wait_for(&format!("module list to be {expected}"), || async {
+            let out = self.cli(&["module", "list", "-o", "json"]).await.ok()?;
+            (out.trim() == expected).then_some(())
+        })
+        .await;
+    }
+
     /// `addon-operator render` of the module's chart with what `module values -g` shows now.
     async fn offline_render(&self, module_dir: &str, module: &str) -> String {
         let values = self
@@ -204,13 +214,8 @@ async fn module_render_follows_the_config_map_and_matches_the_offline_render() {
             .await
             .trim()
     );
-    assert_eq!(
-        op.cli(&["module", "list", "-o", "json"])
-            .await
-            .unwrap()
-            .trim(),
-        r#"{"enabledModules":["echo-server"]}"#
-    );
+    op.wait_for_enabled(r#"{"enabledModules":["echo-server"]}"#)
+        .await;
     assert_eq!(
         op.cli(&["module", "config", "echo-server", "-o", "json"])
             .await
@@ -233,7 +238,8 @@ async fn module_render_follows_the_config_map_and_matches_the_offline_render() {
         ("echoServer", "replicas: many\n"),
     ])
     .data;
-    api.replace("addon-operator", &PostParams::default(), &cm)
+    cm = api
+        .replace("addon-operator", &PostParams::default(), &cm)
         .await
         .unwrap();
     op.wait_for("the invalid ConfigMap to be reported", || async {
@@ -247,6 +253,14 @@ async fn module_render_follows_the_config_map_and_matches_the_offline_render() {
     );
     let kept = op.cli(&["module", "render", "echo-server"]).await.unwrap();
     assert_eq!(kept, second, "the last good values stay in effect");
+
+    // The `enabled` script of echo-server disables it for the cluster name `no-echo`.
+    cm.data = config_map(&[("global", "clusterName: no-echo\n")]).data;
+    api.replace("addon-operator", &PostParams::default(), &cm)
+        .await
+        .unwrap();
+    op.wait_for_enabled(r#"{"enabledModules":["cron-reporter"]}"#)
+        .await;
 
     // Unknown modules are an error of the request, not of the operator.
     let err = op.cli(&["module", "values", "nope"]).await.unwrap_err();

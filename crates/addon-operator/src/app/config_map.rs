@@ -56,18 +56,38 @@ pub async fn watch(api: Api<ConfigMap>, name: String, live: Arc<Live>, cancel: C
             Some(Ok(Event::InitDone | Event::Delete(_))) => BTreeMap::new(),
             Some(Ok(Event::Apply(cm))) => cm.data.unwrap_or_default(),
         };
-        apply(&live, &name, &data);
+        if apply(&live, &name, &data) == Some(Applied::Changed) {
+            recalculate(&live, &cancel).await;
+        }
     }
 }
 
-fn apply(live: &Live, name: &str, data: &BTreeMap<String, String>) {
+fn apply(live: &Live, name: &str, data: &BTreeMap<String, String>) -> Option<Applied> {
     match live.apply(data) {
-        Ok(Applied::Changed) => tracing::info!(configmap = name, "config values changed"),
-        Ok(Applied::Unchanged) => {}
-        Err(e @ (ApplyError::ConfigMap(_) | ApplyError::Values(_))) => tracing::error!(
-            configmap = name,
+        Ok(applied) => {
+            if applied == Applied::Changed {
+                tracing::info!(configmap = name, "config values changed");
+            }
+            Some(applied)
+        }
+        Err(e @ (ApplyError::ConfigMap(_) | ApplyError::Values(_))) => {
+            tracing::error!(
+                configmap = name,
+                error = %e,
+                "ConfigMap is invalid, the last good config values stay in effect"
+            );
+            None
+        }
+    }
+}
+
+/// Recomputes the enabled modules after a change; a failing script keeps the previous list.
+pub async fn recalculate(live: &Live, cancel: &CancellationToken) {
+    match live.recalculate_enabled(cancel).await {
+        Ok(enabled) => tracing::info!(?enabled, "enabled modules calculated"),
+        Err(e) => tracing::error!(
             error = %e,
-            "ConfigMap is invalid, the last good config values stay in effect"
+            "enabled modules calculation failed, the previous list stays in effect"
         ),
     }
 }

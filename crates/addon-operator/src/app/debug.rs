@@ -65,7 +65,7 @@ async fn module_list(State(live): State<Arc<Live>>, Path(file): Path<String>) ->
     let Some(("list", format)) = Format::split_suffix(&file) else {
         return not_found();
     };
-    let names = live.read(|set| set.enabled_module_names());
+    let names = live.enabled_modules();
     respond(&Reply::Data(json!({ "enabledModules": names })), format)
 }
 

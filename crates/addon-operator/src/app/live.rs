@@ -3,9 +3,12 @@
 use std::sync::{PoisonError, RwLock};
 
 use addon_modules::render::render_options;
-use addon_modules::{ConfigMapError, ConfigValuesError, KubeConfig, ModuleSet};
+use addon_modules::{
+    ConfigMapError, ConfigValuesError, EnabledScriptError, KubeConfig, ModuleSet, ScriptRunner,
+};
 use helm_render::{HelmRenderer, RenderError, Renderer};
 use serde_json::Value;
+use tokio_util::sync::CancellationToken;
 
 /// Why a ConfigMap version was not applied.
 #[derive(Debug, thiserror::Error)]
@@ -41,22 +44,62 @@ pub enum RenderModuleError {
     Task(String),
 }
 
-/// Modules with the ConfigMap in effect, and the namespace releases render into.
+/// Modules with the ConfigMap in effect, the enabled modules, and the namespace releases
+/// render into.
 #[derive(Debug)]
 pub struct Live {
     set: RwLock<ModuleSet>,
+    /// Sorted names; empty until the first calculation succeeded (upstream lists no module
+    /// before its first converge).
+    enabled: RwLock<Vec<String>>,
+    scripts: ScriptRunner,
     namespace: String,
     renderer: HelmRenderer,
 }
 
 impl Live {
-    /// State over `set`, rendering into `namespace`.
-    pub fn new(set: ModuleSet, namespace: String) -> Live {
+    /// State over `set`, running `enabled` scripts with `scripts`, rendering into `namespace`.
+    pub fn new(set: ModuleSet, scripts: ScriptRunner, namespace: String) -> Live {
         Live {
             set: RwLock::new(set),
+            enabled: RwLock::new(Vec::new()),
+            scripts,
             namespace,
             renderer: HelmRenderer::new(),
         }
+    }
+
+    /// The enabled modules, sorted, as of the last successful calculation.
+    pub fn enabled_modules(&self) -> Vec<String> {
+        self.enabled
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Recomputes the enabled modules (flags, then `enabled` scripts) over the current values;
+    /// on a script error the previous list stays and the error is returned.
+    pub async fn recalculate_enabled(
+        &self,
+        cancel: &CancellationToken,
+    ) -> Result<Vec<String>, EnabledScriptError> {
+        let snapshot = self.read(ModuleSet::clone);
+        let states = self.scripts.evaluate(&snapshot, cancel).await?;
+        for state in states.iter().filter(|s| s.reason.is_some()) {
+            tracing::info!(
+                module = state.name,
+                reason = state.reason.as_deref().unwrap_or_default(),
+                "module disabled by its enabled script"
+            );
+        }
+        let mut names: Vec<String> = states
+            .into_iter()
+            .filter(|s| s.enabled)
+            .map(|s| s.name)
+            .collect();
+        names.sort();
+        *self.enabled.write().unwrap_or_else(PoisonError::into_inner) = names.clone();
+        Ok(names)
     }
 
     /// Runs `f` on the current module set (no await inside: the lock is a std one).

@@ -1,6 +1,6 @@
 //! `addon-operator start`, the first slice of the engine: find the modules, serve the debug
 //! socket, start the embedded cluster or connect to one, read and watch the ConfigMap, until
-//! shutdown. Module hooks, `enabled` scripts and Helm releases are not run yet.
+//! shutdown; `enabled` scripts decide `module list`. Hooks and Helm releases are not run yet.
 
 mod config_map;
 mod debug;
@@ -24,9 +24,9 @@ pub use self::live::{Applied, ApplyError, Live, RenderModuleError};
 const STOP_LIMIT: Duration = Duration::from_secs(10);
 
 /// What this slice of the engine does not do yet; logged at startup and in the README.
-pub const NOT_YET: &str = "this addon-operator does not run global or module hooks, does not run \
-     `enabled` scripts and does not install Helm releases yet: it loads modules, watches the \
-     ConfigMap and serves module values and renders on the debug socket";
+pub const NOT_YET: &str = "this addon-operator does not run global or module hooks and does not \
+     install Helm releases yet: it loads modules, watches the ConfigMap, runs `enabled` scripts \
+     for `module list`, and serves module values and renders on the debug socket";
 
 /// Why `start` stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -185,7 +185,11 @@ async fn run(
         config.namespace.clone()
     };
 
-    let live = Arc::new(Live::new(set, namespace.clone()));
+    let scripts = addon_modules::ScriptRunner {
+        tmp_dir: config.tmp_dir.clone(),
+        env: std::env::vars_os().collect(),
+    };
+    let live = Arc::new(Live::new(set, scripts, namespace.clone()));
     let api: Api<ConfigMap> = Api::namespaced(client, &namespace);
     let data = config_map::read_initial(&api, &config.config_map)
         .await
@@ -202,9 +206,9 @@ async fn run(
     tracing::info!(
         namespace,
         configmap = config.config_map,
-        enabled = ?live.read(|s| s.enabled_module_names()),
         "config values loaded"
     );
+    config_map::recalculate(&live, servers).await;
 
     let runtime = shell_operator::app::runtime_config(config.log.level.as_str(), log_level);
     let router = debug_socket::router(
