@@ -329,6 +329,24 @@ mod tests {
     }
 
     #[test]
+    fn the_example_repository_has_its_two_modules_and_lib_is_not_a_module() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../modules");
+        let found = discover(&[root], 1);
+        assert!(found.errors.is_empty(), "{:?}", found.errors);
+        let names: Vec<(&str, u32, bool)> = found
+            .modules
+            .iter()
+            .map(|m| (m.name.as_str(), m.order, m.has_enabled_script))
+            .collect();
+        assert_eq!(
+            names,
+            vec![("echo-server", 10, true), ("cron-reporter", 20, true)]
+        );
+        assert!(found.modules[0].schemas.config.is_some());
+        assert_eq!(found.global_static["clusterName"], json!("demo"));
+    }
+
+    #[test]
     fn static_values_come_from_the_path_then_the_module_and_flags_must_be_booleans() {
         let d = tempfile::tempdir().unwrap();
         let root = d.path();
