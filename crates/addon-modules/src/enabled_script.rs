@@ -266,23 +266,11 @@ mod tests {
     use std::os::unix::fs::PermissionsExt as _;
 
     use super::*;
-    use crate::discovery::discover;
-    use crate::module_set::GlobalDef;
-    use crate::test_support::write;
+    use crate::test_support::{module_set_in, write};
 
     fn script(path: &Path, body: &str) {
         write(path, &format!("#!/bin/sh\n{body}\n"));
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
-
-    fn set_in(root: &Path) -> ModuleSet {
-        let found = discover(&[root.to_owned()], 1);
-        assert!(found.errors.is_empty(), "{:?}", found.errors);
-        let global = GlobalDef {
-            static_values: found.global_static,
-            ..GlobalDef::default()
-        };
-        ModuleSet::new(found.modules, global)
     }
 
     fn runner(dir: &Path) -> ScriptRunner {
@@ -320,7 +308,7 @@ mod tests {
         let tmp = d.path().join("tmp");
         std::fs::create_dir_all(&tmp).unwrap();
         let states = runner(&tmp)
-            .evaluate(&set_in(&root), &CancellationToken::new())
+            .evaluate(&module_set_in(&root), &CancellationToken::new())
             .await
             .unwrap();
         let got: Vec<(&str, bool, Option<&str>)> = states
@@ -352,22 +340,15 @@ mod tests {
             &root.join("001-alpha/enabled"),
             "echo maybe > $MODULE_ENABLED_RESULT",
         );
-        let err = runner(d.path())
-            .evaluate(&set_in(&root), &CancellationToken::new())
-            .await
-            .unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "module 'alpha': bad enabled result 'maybe'"
-        );
+        let error = async || {
+            runner(d.path())
+                .evaluate(&module_set_in(&root), &CancellationToken::new())
+                .await
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(error().await, "module 'alpha': bad enabled result 'maybe'");
         script(&root.join("001-alpha/enabled"), "echo boom >&2; exit 3");
-        let err = runner(d.path())
-            .evaluate(&set_in(&root), &CancellationToken::new())
-            .await
-            .unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "module 'alpha': enabled script failed: boom"
-        );
+        assert_eq!(error().await, "module 'alpha': enabled script failed: boom");
     }
 }

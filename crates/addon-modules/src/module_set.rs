@@ -219,8 +219,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::discovery::discover;
-    use crate::test_support::write;
+    use crate::test_support::{module_set_in, write};
     use serde_json::json;
 
     fn fixture() -> (tempfile::TempDir, ModuleSet) {
@@ -246,13 +245,8 @@ mod tests {
              internal: {type: object, default: {}, properties: {num: {type: integer, default: 5}}}\n",
         );
         write(&root.join("002-off/Chart.yaml"), "name: off\n");
-        let found = discover(&[root.to_owned()], 1);
-        assert!(found.errors.is_empty(), "{:?}", found.errors);
-        let global = GlobalDef {
-            static_values: found.global_static,
-            schemas: Schemas::default(),
-        };
-        (d, ModuleSet::new(found.modules, global))
+        let set = module_set_in(root);
+        (d, set)
     }
 
     fn config(pairs: &[(&str, &str)]) -> KubeConfig {
