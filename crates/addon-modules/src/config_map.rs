@@ -19,12 +19,12 @@ const MAINTENANCE_SUFFIX: &str = "Maintenance";
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigMapError {
     /// A section is not YAML.
-    #[error("ConfigMap key '{key}' is not valid YAML: {source}")]
+    #[error("ConfigMap key '{key}' is not valid YAML: {error}")]
     Yaml {
         /// The data key.
         key: String,
-        /// The cause.
-        source: YamlError,
+        /// The cause (in the message, so not a `source`).
+        error: YamlError,
     },
     /// A section is YAML of the wrong type.
     #[error("ConfigMap key '{key}' should be a YAML map{}", if *.list_allowed { " or list" } else { "" })]
@@ -158,9 +158,9 @@ impl KubeConfig {
 }
 
 fn parse_section(key: &str, text: &str) -> Result<Value, ConfigMapError> {
-    parse_yaml(text).map_err(|source| ConfigMapError::Yaml {
+    parse_yaml(text).map_err(|error| ConfigMapError::Yaml {
         key: key.to_owned(),
-        source,
+        error,
     })
 }
 

@@ -32,12 +32,12 @@ pub enum DiscoveryError {
         source: std::io::Error,
     },
     /// A `values.yaml` is not YAML.
-    #[error("parse {}: {source}", path.display())]
+    #[error("parse {}: {error}", path.display())]
     Yaml {
         /// The file.
         path: PathBuf,
-        /// The cause.
-        source: YamlError,
+        /// The cause (in the message, so not a `source`).
+        error: YamlError,
     },
     /// A `values.yaml` holds something other than a map.
     #[error("parse {}: values must be a map", .0.display())]
@@ -293,9 +293,9 @@ pub fn read_values_file(path: &Path) -> Result<Option<Map<String, Value>>, Disco
         Ok(Value::Object(m)) => Ok(Some(m)),
         Ok(Value::Null) => Ok(Some(Map::new())),
         Ok(_) => Err(DiscoveryError::NotAMap(path.to_owned())),
-        Err(source) => Err(DiscoveryError::Yaml {
+        Err(error) => Err(DiscoveryError::Yaml {
             path: path.to_owned(),
-            source,
+            error,
         }),
     }
 }

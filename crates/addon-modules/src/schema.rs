@@ -21,12 +21,12 @@ pub enum SchemaError {
         source: std::io::Error,
     },
     /// The file is not YAML.
-    #[error("parse schema {}: {source}", path.display())]
+    #[error("parse schema {}: {error}", path.display())]
     Parse {
         /// The file.
         path: PathBuf,
-        /// The cause.
-        source: YamlError,
+        /// The cause (in the message, so not a `source`).
+        error: YamlError,
     },
     /// The file is not a schema this crate can compile.
     #[error("compile schema {}", path.display())]
@@ -107,9 +107,9 @@ fn read_optional(path: &Path) -> Result<Option<Value>, SchemaError> {
     };
     parse_yaml(&text)
         .map(Some)
-        .map_err(|source| SchemaError::Parse {
+        .map_err(|error| SchemaError::Parse {
             path: path.to_owned(),
-            source,
+            error,
         })
 }
 

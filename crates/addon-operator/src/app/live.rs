@@ -38,7 +38,7 @@ pub enum RenderModuleError {
     NotFound,
     /// The chart did not render.
     #[error("failed to render manifests: {0}")]
-    Render(#[source] RenderError),
+    Render(RenderError),
     /// The render task could not finish.
     #[error("render task failed: {0}")]
     Task(String),

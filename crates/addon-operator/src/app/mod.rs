@@ -67,12 +67,12 @@ pub enum StartError {
         source: kube::Error,
     },
     /// The ConfigMap is invalid at startup (upstream exits too).
-    #[error("ConfigMap {name} at startup: {source}")]
+    #[error("ConfigMap {name} at startup: {error}")]
     InvalidConfigMap {
         /// Its name.
         name: String,
-        /// What is wrong.
-        source: ApplyError,
+        /// What is wrong (in the message, so not a `source`).
+        error: ApplyError,
     },
 }
 
@@ -199,9 +199,9 @@ async fn run(
             source,
         })?;
     live.apply(&data)
-        .map_err(|source| StartError::InvalidConfigMap {
+        .map_err(|error| StartError::InvalidConfigMap {
             name: config.config_map.clone(),
-            source,
+            error,
         })?;
     tracing::info!(
         namespace,
