@@ -234,3 +234,59 @@ async fn run(
     tracing::info!("addon-operator stopping");
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::cli::StartArgs;
+
+    fn write(path: &std::path::Path, text: &str) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    fn config(root: &std::path::Path) -> Config {
+        let args = StartArgs {
+            modules_dir: Some(root.join("modules").display().to_string()),
+            global_hooks_dir: Some(root.join("global-hooks").display().to_string()),
+            ..StartArgs::default()
+        };
+        Config::resolve(&args, &HashMap::new()).unwrap()
+    }
+
+    #[test]
+    fn global_defaults_and_config_validation_come_from_the_global_hooks_openapi_dir() {
+        let d = tempfile::tempdir().unwrap();
+        write(&d.path().join("modules/values.yaml"), "global: {a: 1}\n");
+        write(
+            &d.path().join("global-hooks/openapi/config-values.yaml"),
+            "type: object\nproperties:\n  a: {type: integer}\n  b: {type: string, default: x}\n",
+        );
+        write(
+            &d.path().join("global-hooks/openapi/values.yaml"),
+            "x-extend: {schema: config-values.yaml}\ntype: object\nproperties:\n  \
+             discovery: {type: object, default: {}}\n",
+        );
+        let mut set = load_modules(&config(d.path())).unwrap();
+        assert_eq!(
+            serde_json::Value::Object(set.global_values()),
+            serde_json::json!({"a": 1, "b": "x", "discovery": {}})
+        );
+        let bad = [("global".to_owned(), "c: 1\n".to_owned())].into();
+        let err = set
+            .apply_config(addon_modules::KubeConfig::parse(&bad).unwrap())
+            .unwrap_err();
+        assert!(err.to_string().contains("global.c"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_global_hooks_dir_means_no_global_schemas() {
+        let d = tempfile::tempdir().unwrap();
+        write(&d.path().join("modules/001-a/Chart.yaml"), "name: a\n");
+        let set = load_modules(&config(d.path())).unwrap();
+        assert_eq!(set.modules().len(), 1);
+        assert!(set.global_values().is_empty());
+    }
+}
