@@ -1,9 +1,14 @@
-//! addon-operator: command line, supplied values and the `render` command
+//! addon-operator: command line, `start` (modules, ConfigMap, debug socket), the debug client
+//! commands and the `render` command
 //!
-//! The binary in `main.rs` only parses [`cli::Cli`] and dispatches; everything it runs lives here
-//! so tests and later subcommands (`start`, `module ...`) reuse it.
+//! The binary in `main.rs` only calls [`entry::main`]; everything it runs lives here so tests
+//! reuse it.
 
+pub mod app;
 pub mod cli;
+pub mod client;
+pub mod config;
+pub mod entry;
 pub mod render;
 pub mod strvals;
 pub mod values;

@@ -59,18 +59,6 @@ pub fn parse_values_yaml(text: &str, path: &Path) -> Result<Map<String, Value>, 
     }
 }
 
-/// Helm's `mergeMaps`: maps merge recursively, anything else in `over` replaces.
-pub fn merge_maps(base: &mut Map<String, Value>, over: Map<String, Value>) {
-    for (k, v) in over {
-        match (base.get_mut(&k), v) {
-            (Some(Value::Object(b)), Value::Object(o)) => merge_maps(b, o),
-            (_, v) => {
-                base.insert(k, v);
-            }
-        }
-    }
-}
-
 /// Reads the files in order and applies the `--set` arguments on top.
 pub fn supplied_values(files: &[PathBuf], sets: &[String]) -> Result<Value, ValuesError> {
     let mut base = Map::new();
@@ -79,7 +67,8 @@ pub fn supplied_values(files: &[PathBuf], sets: &[String]) -> Result<Value, Valu
             path: path.clone(),
             source,
         })?;
-        merge_maps(&mut base, parse_values_yaml(&text, path)?);
+        // Helm's `mergeMaps` has the rules of addon-operator's values merge.
+        addon_modules::values::merge(&mut base, &parse_values_yaml(&text, path)?);
     }
     for arg in sets {
         strvals::parse_into(arg, &mut base).map_err(|source| ValuesError::Set {
@@ -94,26 +83,6 @@ pub fn supplied_values(files: &[PathBuf], sets: &[String]) -> Result<Value, Valu
 mod tests {
     use super::*;
     use serde_json::json;
-
-    fn obj(v: Value) -> Map<String, Value> {
-        match v {
-            Value::Object(m) => m,
-            _ => Map::new(),
-        }
-    }
-
-    #[test]
-    fn later_maps_merge_deeply_and_replace_scalars_and_lists() {
-        let mut base = obj(json!({"a": {"x": 1, "y": [1, 2]}, "b": "keep", "n": {"z": 1}}));
-        merge_maps(
-            &mut base,
-            obj(json!({"a": {"y": [3], "w": true}, "n": null})),
-        );
-        assert_eq!(
-            Value::Object(base),
-            json!({"a": {"x": 1, "y": [3], "w": true}, "b": "keep", "n": null})
-        );
-    }
 
     #[test]
     fn files_merge_in_order_and_set_wins() {

@@ -284,6 +284,12 @@ impl Schema {
         crate::prune::prune(obj, &self.root);
     }
 
+    /// Applies `default`s only, without pruning: absent fields of existing objects get a deep copy
+    /// of their default, which is then defaulted itself (addon-operator's values defaulting).
+    pub fn apply_defaults(&self, obj: &mut Value) {
+        crate::default::apply_defaults(obj, &self.root);
+    }
+
     /// The paths of the fields pruning would remove, as the real server reports them for
     /// `fieldValidation=Strict|Warn` (`unknown field "spec.foo"`), e.g. `spec.foo` or
     /// `spec.items[0].bar`.

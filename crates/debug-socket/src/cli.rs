@@ -288,8 +288,8 @@ async fn watch_loop<W: Write>(
     result
 }
 
-/// Percent-encodes a hook name for a path, keeping `/` (names are relative paths).
-fn encode_path(name: &str) -> String {
+/// Percent-encodes a name for a URL path, keeping `/` (hook names are relative paths).
+pub fn encode_path(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     for b in name.bytes() {
         match b {

@@ -23,6 +23,7 @@
 
 mod cli;
 mod client;
+mod endpoint;
 mod format;
 pub mod go_duration;
 mod queue_dump;
@@ -32,9 +33,11 @@ mod server;
 mod source;
 
 pub use cli::{
-    CliError, ConfigCommand, DebugCommand, HookCommand, OutputArgs, QueueCommand, SocketArgs, run,
+    CliError, ConfigCommand, DebugCommand, HookCommand, OutputArgs, QueueCommand, SocketArgs,
+    encode_path, run,
 };
 pub use client::{ClientError, DebugClient, Response};
+pub use endpoint::{Endpoint, start_endpoint};
 pub use format::{Format, RenderError, Reply, UnknownFormat};
 pub use queue_dump::{main_queue, queue_list};
 pub use routes::{ALIVE, error, not_found, respond, router};

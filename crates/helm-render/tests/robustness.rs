@@ -32,9 +32,9 @@ fn render_one(template: &str, values: serde_json::Value) -> Result<String, Rende
 }
 
 #[test]
-fn a_module_without_chart_yaml_is_named_after_its_directory() {
+fn a_module_without_chart_yaml_is_named_after_its_directory_without_the_order_prefix() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let module = dir.path().join("echo-server");
+    let module = dir.path().join("010-echo-server");
     write(
         &module,
         "templates/cm.yaml",

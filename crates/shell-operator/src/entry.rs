@@ -78,6 +78,25 @@ fn start(cli: &Cli) -> anyhow::Result<()> {
     let config = Config::resolve(cli.start_args(), &ProcessEnv)?;
     let log_level = logging::init(&config.log)?;
     logging::print_line(&app::version_line());
+    run_with_signals(|shutdown| async move {
+        let ctx = StartContext {
+            env: std::env::vars_os().collect(),
+            shutdown,
+            log_level: Some(log_level),
+        };
+        app::start(config, ctx).await.map_err(anyhow::Error::from)
+    })
+}
+
+/// Runs `operator(shutdown)` on a multi-thread runtime: the first SIGTERM or SIGINT cancels
+/// `shutdown`, the second returns at once (dropping every task, and with them the running hooks'
+/// process groups); leftover tasks get [`RUNTIME_SHUTDOWN`] to stop. addon-operator runs the same
+/// way.
+pub fn run_with_signals<F, Fut>(operator: F) -> anyhow::Result<()>
+where
+    F: FnOnce(CancellationToken) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -86,14 +105,8 @@ fn start(cli: &Cli) -> anyhow::Result<()> {
         let shutdown = CancellationToken::new();
         let force = CancellationToken::new();
         let signals = tokio::spawn(wait_for_signals(shutdown.clone(), force.clone()));
-        let ctx = StartContext {
-            env: std::env::vars_os().collect(),
-            shutdown,
-            log_level: Some(log_level),
-        };
         let result = tokio::select! {
-            result = app::start(config, ctx) => result.map_err(anyhow::Error::from),
-            // Returning drops every task, and with them the running hooks' process groups.
+            result = operator(shutdown) => result,
             () = force.cancelled() => Err(anyhow::anyhow!("stopped at once by a second signal")),
         };
         signals.abort();

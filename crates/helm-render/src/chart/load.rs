@@ -11,8 +11,8 @@ use super::{Chart, ChartError, ChartFile, Metadata};
 use crate::codec::parse_yaml;
 use crate::value::Value;
 
-/// Loads the chart at `dir`. Without Chart.yaml, the chart is named after the directory
-/// with version 0.2.0, as addon-operator does for modules.
+/// Loads the chart at `dir`. Without Chart.yaml, the chart is named after the module (the
+/// directory without its `NNN-` prefix) with version 0.2.0, as addon-operator does for modules.
 pub fn load_dir(dir: &Path) -> Result<Chart, ChartError> {
     load_dir_recording(dir, None)
 }
@@ -79,11 +79,29 @@ fn load_dir_recording(dir: &Path, recorder: Option<&mut Recorder>) -> Result<Cha
         let name = dir
             .canonicalize()
             .ok()
-            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .and_then(|p| {
+                p.file_name()
+                    .map(|n| module_name(&n.to_string_lossy()).to_owned())
+            })
             .unwrap_or_else(|| "chart".into());
         Some(name)
     };
     load_files(files, fallback.as_deref(), &dir.display().to_string())
+}
+
+/// addon-operator's module name of a directory: without its `NNN-` order prefix
+/// (`010-echo-server` → `echo-server`).
+fn module_name(dir_name: &str) -> &str {
+    match dir_name.split_once('-') {
+        Some((order, rest))
+            if !order.is_empty()
+                && !rest.is_empty()
+                && order.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            rest
+        }
+        _ => dir_name,
+    }
 }
 
 /// Loads a chart archive (`.tgz`): the first path component is the chart folder.

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use debug_socket::{
-    BindingSnapshot, CacheCounters, DebugSource, Parameter, QueueView, RuntimeConfig, ServeError,
-    SnapshotOperations, TcpDebugListener, UnixDebugListener,
+    BindingSnapshot, CacheCounters, DebugSource, Endpoint, Parameter, QueueView, RuntimeConfig,
+    ServeError, SnapshotOperations,
 };
 use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
@@ -76,10 +76,10 @@ impl DebugSource for EngineDebugSource {
 
 /// The runtime parameters `config list`/`config set` show and change: `log.level`, applied
 /// through `log_level` (absent when the caller installed its own logger).
-pub fn runtime_config(config: &Config, log_level: Option<LevelHandle>) -> RuntimeConfig {
+pub fn runtime_config(level: &str, log_level: Option<LevelHandle>) -> RuntimeConfig {
     let runtime = RuntimeConfig::new();
     runtime.register(Parameter::log_level(
-        config.log.level.as_str(),
+        level,
         Box::new(move |_old, new| match &log_level {
             Some(handle) => {
                 handle.set(new)?;
@@ -92,8 +92,8 @@ pub fn runtime_config(config: &Config, log_level: Option<LevelHandle>) -> Runtim
     runtime
 }
 
-/// Binds the unix socket and, with `--debug-http-addr`, the TCP address (a failure stops startup,
-/// as upstream), then serves both on `tracker` until `cancel`.
+/// Serves the debug routes on `--debug-unix-socket` and `--debug-http-addr` (a failure to bind
+/// stops startup, as upstream) on `tracker` until `cancel`.
 pub async fn start(
     config: &Config,
     source: EngineDebugSource,
@@ -101,30 +101,12 @@ pub async fn start(
     tracker: &TaskTracker,
     cancel: CancellationToken,
 ) -> Result<(), ServeError> {
-    let unix = UnixDebugListener::bind(&config.debug.unix_socket)?;
-    let tcp = match &config.debug.http_addr {
-        Some(addr) => Some(TcpDebugListener::bind(addr).await?),
-        None => None,
-    };
     let router = debug_socket::router(Arc::new(source), runtime.clone(), axum_router());
-    tracker.spawn(runtime.run_expiry(cancel.clone()));
-    if let Some(tcp) = tcp {
-        if let Ok(addr) = tcp.local_addr() {
-            tracing::info!(%addr, "debug endpoint listening on tcp");
-        }
-        let (router, cancel) = (router.clone(), cancel.clone());
-        tracker.spawn(async move {
-            if let Err(e) = tcp.serve(router, cancel).await {
-                tracing::error!(error = %e, "debug http server stopped");
-            }
-        });
-    }
-    tracker.spawn(async move {
-        if let Err(e) = unix.serve(router, cancel).await {
-            tracing::error!(error = %e, "debug socket server stopped");
-        }
-    });
-    Ok(())
+    let endpoint = Endpoint {
+        unix_socket: &config.debug.unix_socket,
+        http_addr: config.debug.http_addr.as_deref(),
+    };
+    debug_socket::start_endpoint(endpoint, router, &runtime, tracker, cancel).await
 }
 
 /// No extra routes in shell-operator (addon-operator mounts its `/module/...` ones here).

@@ -65,7 +65,7 @@ pub async fn connect(
 ) -> KubeAccess {
     let kube_config = match embedded {
         Some(c) => Ok(c),
-        None => load_config(config).await,
+        None => load_kube_config(config.kube.config.as_deref(), config.kube.context.clone()).await,
     };
     let clients = kube_config.and_then(|main_config| {
         let mut patcher_config = main_config.clone();
@@ -95,12 +95,17 @@ pub async fn connect(
     }
 }
 
-async fn load_config(config: &Config) -> Result<kube::Config, String> {
+/// The client configuration from `--kube-config` and `--kube-context`, else from
+/// `KUBECONFIG`/`~/.kube/config`/in-cluster; the error says why none is usable.
+pub async fn load_kube_config(
+    kube_config: Option<&std::path::Path>,
+    context: Option<String>,
+) -> Result<kube::Config, String> {
     let options = KubeConfigOptions {
-        context: config.kube.context.clone(),
+        context,
         ..KubeConfigOptions::default()
     };
-    if let Some(path) = &config.kube.config {
+    if let Some(path) = kube_config {
         let kubeconfig = Kubeconfig::read_from(path)
             .map_err(|e| format!("read kubeconfig '{}': {e}", path.display()))?;
         return kube::Config::from_custom_kubeconfig(kubeconfig, &options)

@@ -28,8 +28,10 @@ use tokio_util::task::TaskTracker;
 use crate::config::Config;
 use crate::logging::LevelHandle;
 
+pub use self::debug::runtime_config;
 pub use self::ha::HaError;
 use self::ha::{Acquired, Election};
+pub use self::kube::load_kube_config;
 use self::kube::{KubeAccess, KubeWiring};
 use self::metrics::{AppMetrics, EngineObserver, QueueActions};
 use self::readiness::StartupTracker;
@@ -160,7 +162,7 @@ async fn start_services(config: &Config, ctx: &StartContext) -> Result<Services,
     let started = async {
         let s = &services;
         let source = debug::EngineDebugSource(Arc::clone(&s.view));
-        let runtime = debug::runtime_config(config, ctx.log_level.clone());
+        let runtime = debug::runtime_config(config.log.level.as_str(), ctx.log_level.clone());
         debug::start(config, source, runtime, &s.tracker, s.servers.clone())
             .await
             .map_err(StartError::DebugEndpoint)?;
@@ -184,7 +186,10 @@ async fn start_services(config: &Config, ctx: &StartContext) -> Result<Services,
         return Err(e);
     }
     if config.embedded_cluster {
-        match start_embedded_cluster(config).await {
+        match start_embedded_cluster(&config.embedded_cluster_kubeconfig)
+            .await
+            .map_err(StartError::EmbeddedCluster)
+        {
             Ok(cluster) => services.cluster = Some(cluster),
             Err(e) => {
                 services.stop().await;
@@ -363,16 +368,16 @@ fn prepare_tmp_dir(dir: &std::path::Path) -> Result<PathBuf, StartError> {
     Ok(dir)
 }
 
-async fn start_embedded_cluster(
-    config: &Config,
-) -> Result<embedded_apiserver::EmbeddedCluster, StartError> {
+/// `--embedded-cluster`: starts the in-process API server and writes its kubeconfig to
+/// `kubeconfig_path` (addon-operator starts it the same way).
+pub async fn start_embedded_cluster(
+    kubeconfig_path: &std::path::Path,
+) -> Result<embedded_apiserver::EmbeddedCluster, embedded_apiserver::Error> {
     let embedded = embedded_apiserver::EmbeddedConfig {
-        kubeconfig_path: Some(config.embedded_cluster_kubeconfig.clone()),
+        kubeconfig_path: Some(kubeconfig_path.to_owned()),
         ..embedded_apiserver::EmbeddedConfig::default()
     };
-    let cluster = embedded_apiserver::EmbeddedCluster::start(embedded)
-        .await
-        .map_err(StartError::EmbeddedCluster)?;
+    let cluster = embedded_apiserver::EmbeddedCluster::start(embedded).await?;
     tracing::info!(
         kubeconfig = %cluster.kubeconfig_path().display(),
         server = cluster.base_url(),

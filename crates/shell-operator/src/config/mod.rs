@@ -98,6 +98,23 @@ pub enum LogFormat {
     Color,
 }
 
+impl LogFormat {
+    /// `--log-type` (env `LOG_TYPE`, default `text`): `json`, `text` or `color`.
+    pub fn resolve(r: &Resolver<'_>, flag: &Option<String>) -> Result<Self, ConfigError> {
+        let log_type = r.or(flag, env::LOG_TYPE, "text");
+        match log_type.to_ascii_lowercase().as_str() {
+            "json" => Ok(LogFormat::Json),
+            "text" | "" => Ok(LogFormat::Text),
+            "color" => Ok(LogFormat::Color),
+            _ => Err(ConfigError {
+                flag: "log-type",
+                value: log_type,
+                reason: "expected json, text or color".to_owned(),
+            }),
+        }
+    }
+}
+
 /// Logging options.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogConfig {
@@ -208,25 +225,41 @@ pub struct Config {
     pub tracing_otlp_auth_token: Option<String>,
 }
 
-/// Flag, else variable, else nothing.
-struct Resolver<'a> {
+/// Flag, else variable, else nothing; addon-operator resolves its flags with it too.
+#[derive(Clone, Copy)]
+pub struct Resolver<'a> {
     env: &'a dyn EnvSource,
 }
 
-impl Resolver<'_> {
-    fn string(&self, flag: &Option<String>, var: &str) -> Option<String> {
+impl std::fmt::Debug for Resolver<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Resolver").finish_non_exhaustive()
+    }
+}
+
+impl<'a> Resolver<'a> {
+    /// Resolves against `env`.
+    pub fn new(env: &'a dyn EnvSource) -> Self {
+        Resolver { env }
+    }
+
+    /// The flag, else the variable.
+    pub fn string(&self, flag: &Option<String>, var: &str) -> Option<String> {
         flag.clone().or_else(|| self.env.var(var))
     }
 
-    fn or(&self, flag: &Option<String>, var: &str, default: &str) -> String {
+    /// See [`Resolver`].
+    pub fn or(&self, flag: &Option<String>, var: &str, default: &str) -> String {
         self.string(flag, var).unwrap_or_else(|| default.to_owned())
     }
 
-    fn non_empty(&self, flag: &Option<String>, var: &str) -> Option<String> {
+    /// See [`Resolver`].
+    pub fn non_empty(&self, flag: &Option<String>, var: &str) -> Option<String> {
         self.string(flag, var).filter(|s| !s.is_empty())
     }
 
-    fn parsed<T: std::str::FromStr>(
+    /// See [`Resolver`].
+    pub fn parsed<T: std::str::FromStr>(
         &self,
         flag: &Option<String>,
         var: &str,
@@ -246,7 +279,8 @@ impl Resolver<'_> {
         }
     }
 
-    fn boolean(
+    /// See [`Resolver`].
+    pub fn boolean(
         &self,
         flag: &Option<String>,
         var: &str,
@@ -262,7 +296,8 @@ impl Resolver<'_> {
         }
     }
 
-    fn duration(
+    /// See [`Resolver`].
+    pub fn duration(
         &self,
         flag: &Option<String>,
         var: &str,
@@ -315,22 +350,10 @@ fn parse_go_bool(s: &str) -> Option<bool> {
 impl Config {
     /// Resolves the `start` flags against `env` and the defaults.
     pub fn resolve(args: &StartArgs, env: &dyn EnvSource) -> Result<Self, ConfigError> {
-        let r = Resolver { env };
+        let r = Resolver::new(env);
         let a = args;
         let tmp_dir = PathBuf::from(r.or(&a.tmp_dir, env::TMP_DIR, "/tmp/shell-operator"));
-        let log_type = r.or(&a.log_type, env::LOG_TYPE, "text");
-        let format = match log_type.to_ascii_lowercase().as_str() {
-            "json" => LogFormat::Json,
-            "text" | "" => LogFormat::Text,
-            "color" => LogFormat::Color,
-            _ => {
-                return Err(ConfigError {
-                    flag: "log-type",
-                    value: log_type,
-                    reason: "expected json, text or color".to_owned(),
-                });
-            }
-        };
+        let format = LogFormat::resolve(&r, &a.log_type)?;
         let embedded_cluster_kubeconfig = r
             .non_empty(
                 &a.embedded_cluster_kubeconfig,

@@ -1,0 +1,93 @@
+//! The ConfigMap with config values: read once at startup (an invalid one stops startup, as
+//! upstream), then watched with a field selector on its name so every change is live. A missing
+//! ConfigMap counts as empty; an invalid change is logged and the last good config stays.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use futures::StreamExt as _;
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::Api;
+use kube::runtime::WatchStreamExt as _;
+use kube::runtime::watcher::{self, Event};
+use tokio_util::sync::CancellationToken;
+
+use crate::app::live::{Applied, ApplyError, Live};
+
+/// Reads the ConfigMap now; `None` data when it does not exist.
+pub async fn read_initial(
+    api: &Api<ConfigMap>,
+    name: &str,
+) -> Result<BTreeMap<String, String>, kube::Error> {
+    Ok(api
+        .get_opt(name)
+        .await?
+        .and_then(|cm| cm.data)
+        .unwrap_or_default())
+}
+
+/// Applies every change of the ConfigMap `name` to `live` until `cancel`.
+pub async fn watch(api: Api<ConfigMap>, name: String, live: Arc<Live>, cancel: CancellationToken) {
+    let config = watcher::Config::default().fields(&format!("metadata.name={name}"));
+    let stream = watcher::watcher(api, config).default_backoff();
+    let mut stream = std::pin::pin!(stream);
+    // Whether the ConfigMap showed up in the current (re)list.
+    let mut listed = false;
+    loop {
+        let event = tokio::select! {
+            () = cancel.cancelled() => return,
+            event = stream.next() => event,
+        };
+        let data = match event {
+            None => return,
+            Some(Err(e)) => {
+                tracing::warn!(configmap = name, error = %e, "watch ConfigMap failed, retrying");
+                continue;
+            }
+            Some(Ok(Event::Init)) => {
+                listed = false;
+                continue;
+            }
+            Some(Ok(Event::InitApply(cm))) => {
+                listed = true;
+                cm.data.unwrap_or_default()
+            }
+            Some(Ok(Event::InitDone)) if listed => continue,
+            Some(Ok(Event::InitDone | Event::Delete(_))) => BTreeMap::new(),
+            Some(Ok(Event::Apply(cm))) => cm.data.unwrap_or_default(),
+        };
+        if apply(&live, &name, &data) == Some(Applied::Changed) {
+            recalculate(&live, &cancel).await;
+        }
+    }
+}
+
+fn apply(live: &Live, name: &str, data: &BTreeMap<String, String>) -> Option<Applied> {
+    match live.apply(data) {
+        Ok(applied) => {
+            if applied == Applied::Changed {
+                tracing::info!(configmap = name, "config values changed");
+            }
+            Some(applied)
+        }
+        Err(e @ (ApplyError::ConfigMap(_) | ApplyError::Values(_))) => {
+            tracing::error!(
+                configmap = name,
+                error = %e,
+                "ConfigMap is invalid, the last good config values stay in effect"
+            );
+            None
+        }
+    }
+}
+
+/// Recomputes the enabled modules after a change; a failing script keeps the previous list.
+pub async fn recalculate(live: &Live, cancel: &CancellationToken) {
+    match live.recalculate_enabled(cancel).await {
+        Ok(enabled) => tracing::info!(?enabled, "enabled modules calculated"),
+        Err(e) => tracing::error!(
+            error = %e,
+            "enabled modules calculation failed, the previous list stays in effect"
+        ),
+    }
+}

@@ -1,0 +1,148 @@
+//! The live module state the debug routes read and the ConfigMap watcher updates.
+
+use std::sync::{PoisonError, RwLock};
+
+use addon_modules::render::render_options;
+use addon_modules::{
+    ConfigMapError, ConfigValuesError, EnabledScriptError, KubeConfig, ModuleSet, ScriptRunner,
+};
+use helm_render::{HelmRenderer, RenderError, Renderer};
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+/// Why a ConfigMap version was not applied.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// The ConfigMap does not parse (bad YAML, flag or key).
+    #[error(transparent)]
+    ConfigMap(#[from] ConfigMapError),
+    /// A section does not validate against its schema.
+    #[error(transparent)]
+    Values(#[from] ConfigValuesError),
+}
+
+/// What applying a ConfigMap version did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    /// The config changed.
+    Changed,
+    /// Same config as before.
+    Unchanged,
+}
+
+/// Why `module render` failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderModuleError {
+    /// No module of that name.
+    #[error("module not found")]
+    NotFound,
+    /// The chart did not render.
+    #[error("failed to render manifests: {0}")]
+    Render(RenderError),
+    /// The render task could not finish.
+    #[error("render task failed: {0}")]
+    Task(String),
+}
+
+/// Modules with the ConfigMap in effect, the enabled modules, and the namespace releases
+/// render into.
+#[derive(Debug)]
+pub struct Live {
+    set: RwLock<ModuleSet>,
+    /// Sorted names; empty until the first calculation succeeded (upstream lists no module
+    /// before its first converge).
+    enabled: RwLock<Vec<String>>,
+    scripts: ScriptRunner,
+    namespace: String,
+    renderer: HelmRenderer,
+}
+
+impl Live {
+    /// State over `set`, running `enabled` scripts with `scripts`, rendering into `namespace`.
+    pub fn new(set: ModuleSet, scripts: ScriptRunner, namespace: String) -> Live {
+        Live {
+            set: RwLock::new(set),
+            enabled: RwLock::new(Vec::new()),
+            scripts,
+            namespace,
+            renderer: HelmRenderer::new(),
+        }
+    }
+
+    /// The enabled modules, sorted, as of the last successful calculation.
+    pub fn enabled_modules(&self) -> Vec<String> {
+        self.enabled
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Recomputes the enabled modules (flags, then `enabled` scripts) over the current values;
+    /// on a script error the previous list stays and the error is returned.
+    pub async fn recalculate_enabled(
+        &self,
+        cancel: &CancellationToken,
+    ) -> Result<Vec<String>, EnabledScriptError> {
+        let snapshot = self.read(ModuleSet::clone);
+        let states = self.scripts.evaluate(&snapshot, cancel).await?;
+        for state in states.iter().filter(|s| s.reason.is_some()) {
+            tracing::info!(
+                module = state.name,
+                reason = state.reason.as_deref().unwrap_or_default(),
+                "module disabled by its enabled script"
+            );
+        }
+        let mut names: Vec<String> = states
+            .into_iter()
+            .filter(|s| s.enabled)
+            .map(|s| s.name)
+            .collect();
+        names.sort();
+        *self.enabled.write().unwrap_or_else(PoisonError::into_inner) = names.clone();
+        Ok(names)
+    }
+
+    /// Runs `f` on the current module set (no await inside: the lock is a std one).
+    pub fn read<T>(&self, f: impl FnOnce(&ModuleSet) -> T) -> T {
+        let guard = self.set.read().unwrap_or_else(PoisonError::into_inner);
+        f(&guard)
+    }
+
+    /// Parses and validates the ConfigMap `data` and makes it current; on error the last good
+    /// config stays.
+    pub fn apply(
+        &self,
+        data: &std::collections::BTreeMap<String, String>,
+    ) -> Result<Applied, ApplyError> {
+        let config = KubeConfig::parse(data)?;
+        let mut set = self.set.write().unwrap_or_else(PoisonError::into_inner);
+        if set.config() == &config {
+            return Ok(Applied::Unchanged);
+        }
+        set.apply_config(config)?;
+        Ok(Applied::Changed)
+    }
+
+    /// Renders `module` with its values now (`Value::Null` for a module without a chart, as
+    /// upstream answers), off the async threads.
+    pub async fn render(&self, module: &str) -> Result<Value, RenderModuleError> {
+        let job = self.read(|set| {
+            set.module(module).map(|m| {
+                m.is_helm
+                    .then(|| (m.path.clone(), render_options(set, m, &self.namespace)))
+            })
+        });
+        let Some(job) = job else {
+            return Err(RenderModuleError::NotFound);
+        };
+        let Some((path, opts)) = job else {
+            return Ok(Value::Null);
+        };
+        let renderer = self.renderer.clone();
+        let release = tokio::task::spawn_blocking(move || renderer.render(&path, &opts))
+            .await
+            .map_err(|e| RenderModuleError::Task(e.to_string()))?
+            .map_err(RenderModuleError::Render)?;
+        Ok(Value::String(release.manifest))
+    }
+}

@@ -1,0 +1,222 @@
+//! The validated configuration of `addon-operator start`: flag, else the `ADDON_OPERATOR_*`
+//! variable, else the older name upstream's images and examples use, else the default.
+
+use std::path::PathBuf;
+
+use shell_operator::config::{ConfigError, EnvSource, LogConfig, LogFormat, LogLevel, Resolver};
+
+use crate::cli::StartArgs;
+
+/// Environment variable names.
+pub mod env {
+    /// `--modules-dir`.
+    pub const MODULES_DIR: &str = "ADDON_OPERATOR_MODULES_DIR";
+    /// `--modules-dir`, the name of the Dockerfile and examples.
+    pub const MODULES_DIR_OLD: &str = "MODULES_DIR";
+    /// `--global-hooks-dir`.
+    pub const GLOBAL_HOOKS_DIR: &str = "ADDON_OPERATOR_GLOBAL_HOOKS_DIR";
+    /// `--global-hooks-dir`, the older name.
+    pub const GLOBAL_HOOKS_DIR_OLD: &str = "GLOBAL_HOOKS_DIR";
+    /// `--unnumbered-modules-order`.
+    pub const UNNUMBERED_MODULES_ORDER: &str = "ADDON_OPERATOR_UNNUMBERED_MODULES_ORDER";
+    /// `--unnumbered-modules-order`, the older name.
+    pub const UNNUMBERED_MODULES_ORDER_OLD: &str = "UNNUMBERED_MODULES_ORDER";
+    /// `--tmp-dir`.
+    pub const TMP_DIR: &str = "ADDON_OPERATOR_TMP_DIR";
+    /// `--tmp-dir`, shell-operator's name (a fallback upstream).
+    pub const TMP_DIR_SHELL: &str = "SHELL_OPERATOR_TMP_DIR";
+    /// `--namespace`.
+    pub const NAMESPACE: &str = "ADDON_OPERATOR_NAMESPACE";
+    /// `--namespace`, shell-operator's name (a fallback upstream).
+    pub const NAMESPACE_SHELL: &str = "SHELL_OPERATOR_NAMESPACE";
+    /// `--config-map`.
+    pub const CONFIG_MAP: &str = "ADDON_OPERATOR_CONFIG_MAP";
+    /// `--kube-context`.
+    pub const KUBE_CONTEXT: &str = "KUBE_CONTEXT";
+    /// `--kube-config`.
+    pub const KUBE_CONFIG: &str = "KUBE_CONFIG";
+    /// `--log-level`.
+    pub const LOG_LEVEL: &str = "LOG_LEVEL";
+    /// `--log-no-time`.
+    pub const LOG_NO_TIME: &str = "LOG_NO_TIME";
+    /// `--debug-unix-socket`.
+    pub const DEBUG_UNIX_SOCKET: &str = debug_socket::ENV_DEBUG_UNIX_SOCKET;
+    /// `--debug-http-addr`.
+    pub const DEBUG_HTTP_SERVER_ADDR: &str = debug_socket::ENV_DEBUG_HTTP_SERVER_ADDR;
+    /// `--embedded-cluster` (ours).
+    pub const EMBEDDED_CLUSTER: &str = "ADDON_OPERATOR_EMBEDDED_CLUSTER";
+    /// `--embedded-cluster-kubeconfig` (ours).
+    pub const EMBEDDED_CLUSTER_KUBECONFIG: &str = "ADDON_OPERATOR_EMBEDDED_CLUSTER_KUBECONFIG";
+}
+
+/// Everything `addon-operator start` needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// `--modules-dir`, split into paths.
+    pub modules_dirs: Vec<PathBuf>,
+    /// `--global-hooks-dir`.
+    pub global_hooks_dir: PathBuf,
+    /// `--unnumbered-modules-order`.
+    pub unnumbered_modules_order: u32,
+    /// `--tmp-dir`.
+    pub tmp_dir: PathBuf,
+    /// `--namespace`; empty means the client's default namespace.
+    pub namespace: String,
+    /// `--config-map`.
+    pub config_map: String,
+    /// `--kube-context`.
+    pub kube_context: Option<String>,
+    /// `--kube-config`.
+    pub kube_config: Option<PathBuf>,
+    /// Logging.
+    pub log: LogConfig,
+    /// `--debug-unix-socket`.
+    pub debug_unix_socket: PathBuf,
+    /// `--debug-http-addr`.
+    pub debug_http_addr: Option<String>,
+    /// `--embedded-cluster`.
+    pub embedded_cluster: bool,
+    /// `--embedded-cluster-kubeconfig`.
+    pub embedded_cluster_kubeconfig: PathBuf,
+}
+
+impl Config {
+    /// Resolves the `start` flags against `environment` and the defaults.
+    pub fn resolve(args: &StartArgs, environment: &dyn EnvSource) -> Result<Config, ConfigError> {
+        let r = Resolver::new(environment);
+        let a = args;
+        // The `ADDON_OPERATOR_*` name wins over the older or shell-operator one.
+        let either = |flag: &Option<String>, new: &str, old: &str| -> Option<String> {
+            r.string(flag, new).or_else(|| environment.var(old))
+        };
+        let tmp_dir = PathBuf::from(
+            either(&a.tmp_dir, env::TMP_DIR, env::TMP_DIR_SHELL)
+                .unwrap_or_else(|| "/tmp/addon-operator".to_owned()),
+        );
+        let order_text = either(
+            &a.unnumbered_modules_order,
+            env::UNNUMBERED_MODULES_ORDER,
+            env::UNNUMBERED_MODULES_ORDER_OLD,
+        );
+        let unnumbered_modules_order = match order_text {
+            None => 1,
+            Some(text) => {
+                text.trim()
+                    .parse()
+                    .map_err(|e: std::num::ParseIntError| ConfigError {
+                        flag: "unnumbered-modules-order",
+                        value: text.clone(),
+                        reason: e.to_string(),
+                    })?
+            }
+        };
+        let embedded_cluster_kubeconfig = r
+            .non_empty(
+                &a.embedded_cluster_kubeconfig,
+                env::EMBEDDED_CLUSTER_KUBECONFIG,
+            )
+            .map(PathBuf::from)
+            .unwrap_or_else(|| tmp_dir.join("embedded-kubeconfig.yaml"));
+        Ok(Config {
+            modules_dirs: addon_modules::split_paths(
+                &either(&a.modules_dir, env::MODULES_DIR, env::MODULES_DIR_OLD)
+                    .unwrap_or_else(|| "modules".to_owned()),
+            ),
+            global_hooks_dir: PathBuf::from(
+                either(
+                    &a.global_hooks_dir,
+                    env::GLOBAL_HOOKS_DIR,
+                    env::GLOBAL_HOOKS_DIR_OLD,
+                )
+                .unwrap_or_else(|| "global-hooks".to_owned()),
+            ),
+            unnumbered_modules_order,
+            tmp_dir,
+            namespace: either(&a.namespace, env::NAMESPACE, env::NAMESPACE_SHELL)
+                .unwrap_or_default(),
+            config_map: r
+                .non_empty(&a.config_map, env::CONFIG_MAP)
+                .unwrap_or_else(|| addon_modules::config_map::DEFAULT_CONFIG_MAP.to_owned()),
+            kube_context: r.non_empty(&a.kube_context, env::KUBE_CONTEXT),
+            kube_config: r
+                .non_empty(&a.kube_config, env::KUBE_CONFIG)
+                .map(PathBuf::from),
+            log: LogConfig {
+                level: LogLevel::parse(&r.or(&a.log_level, env::LOG_LEVEL, "info")),
+                format: LogFormat::resolve(&r, &a.log_type)?,
+                no_time: r.boolean(&a.log_no_time, env::LOG_NO_TIME, "log-no-time")?,
+                proxy_hook_json: false,
+            },
+            debug_unix_socket: PathBuf::from(r.or(
+                &a.debug_unix_socket,
+                env::DEBUG_UNIX_SOCKET,
+                debug_socket::ADDON_OPERATOR_DEFAULT_SOCKET,
+            )),
+            debug_http_addr: r.non_empty(&a.debug_http_addr, env::DEBUG_HTTP_SERVER_ADDR),
+            embedded_cluster: r.boolean(
+                &a.embedded_cluster,
+                env::EMBEDDED_CLUSTER,
+                "embedded-cluster",
+            )?,
+            embedded_cluster_kubeconfig,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_match_upstream() {
+        let c = Config::resolve(&StartArgs::default(), &env(&[])).unwrap();
+        assert_eq!(c.modules_dirs, vec![PathBuf::from("modules")]);
+        assert_eq!(c.tmp_dir, PathBuf::from("/tmp/addon-operator"));
+        assert_eq!(c.config_map, "addon-operator");
+        assert_eq!(
+            c.debug_unix_socket,
+            PathBuf::from("/var/run/addon-operator/debug.socket")
+        );
+        assert_eq!(c.unnumbered_modules_order, 1);
+        assert!(!c.embedded_cluster);
+    }
+
+    #[test]
+    fn prefixed_variables_win_over_the_old_names_and_flags_win_over_both() {
+        let vars = env(&[
+            ("MODULES_DIR", "/old1:/old2"),
+            ("ADDON_OPERATOR_NAMESPACE", "ns"),
+            ("SHELL_OPERATOR_NAMESPACE", "shell"),
+            ("ADDON_OPERATOR_EMBEDDED_CLUSTER", "true"),
+        ]);
+        let c = Config::resolve(&StartArgs::default(), &vars).unwrap();
+        assert_eq!(
+            c.modules_dirs,
+            vec![PathBuf::from("/old1"), PathBuf::from("/old2")]
+        );
+        assert_eq!(c.namespace, "ns");
+        assert!(c.embedded_cluster);
+        let args = StartArgs {
+            modules_dir: Some("/flag".into()),
+            ..StartArgs::default()
+        };
+        let c = Config::resolve(&args, &vars).unwrap();
+        assert_eq!(c.modules_dirs, vec![PathBuf::from("/flag")]);
+    }
+
+    #[test]
+    fn a_bad_order_is_a_config_error() {
+        let vars = env(&[("UNNUMBERED_MODULES_ORDER", "x")]);
+        let err = Config::resolve(&StartArgs::default(), &vars).unwrap_err();
+        assert_eq!(err.flag, "unnumbered-modules-order");
+    }
+}

@@ -1,0 +1,268 @@
+//! `addon-operator start --embedded-cluster` on the repository's `modules/`: the debug CLI shows
+//! the modules' live values, and `module render` follows ConfigMap changes made through the API
+//! and matches `addon-operator render` of the chart with the values `module values -g` prints;
+//! `module list` follows the `<key>Enabled` flags and the modules' `enabled` scripts.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "integration tests fail by panicking"
+)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::api::{Api, PostParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use tokio::process::{Child, Command};
+
+const BIN: &str = env!("CARGO_BIN_EXE_addon-operator");
+const TIMEOUT: Duration = Duration::from_secs(60);
+const POLL: Duration = Duration::from_millis(100);
+
+fn modules_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../modules")
+}
+
+/// The running operator; killed when the test ends.
+struct Operator {
+    _child: Child,
+    dir: tempfile::TempDir,
+}
+
+impl Operator {
+    async fn start() -> Operator {
+        let dir = tempfile::tempdir().unwrap();
+        let log = std::fs::File::create(dir.path().join("log")).unwrap();
+        let child = Command::new(BIN)
+            .arg("start")
+            .arg("--embedded-cluster")
+            .arg("--modules-dir")
+            .arg(modules_dir())
+            .arg("--tmp-dir")
+            .arg(dir.path())
+            .arg("--global-hooks-dir")
+            .arg(dir.path().join("no-global-hooks"))
+            .arg("--debug-unix-socket")
+            .arg(dir.path().join("debug.socket"))
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let op = Operator { _child: child, dir };
+        let socket = op.socket();
+        op.wait_for("the debug socket", || {
+            let socket = socket.clone();
+            async move { socket.exists().then_some(()) }
+        })
+        .await;
+        op
+    }
+
+    fn socket(&self) -> PathBuf {
+        self.dir.path().join("debug.socket")
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("log")).unwrap_or_default()
+    }
+
+    async fn client(&self) -> kube::Client {
+        let kubeconfig =
+            Kubeconfig::read_from(self.dir.path().join("embedded-kubeconfig.yaml")).unwrap();
+        let config =
+            kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+                .await
+                .unwrap();
+        kube::Client::try_from(config).unwrap()
+    }
+
+    /// `addon-operator <args> --debug-unix-socket ...`: stdout, or the failure.
+    async fn cli(&self, args: &[&str]) -> Result<String, String> {
+        let out = Command::new(BIN)
+            .args(args)
+            .arg("--debug-unix-socket")
+            .arg(self.socket())
+            .stdin(Stdio::null())
+            .output()
+            .await
+            .unwrap();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        if out.status.success() {
+            Ok(stdout)
+        } else {
+            Err(format!("{stdout}{}", String::from_utf8_lossy(&out.stderr)))
+        }
+    }
+
+    /// Polls `check` until it gives a value, failing after [`TIMEOUT`] with the operator's log.
+    async fn wait_for<T, F, Fut>(&self, what: &str, mut check: F) -> T
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Option<T>>,
+    {
+        let deadline = tokio::time::Instant::now() + TIMEOUT;
+        loop {
+            if let Some(v) = check().await {
+                return v;
+            }
+            if tokio::time::Instant::now() > deadline {
+                panic!(
+                    "timed out waiting for {what}; operator log:\n{}",
+                    self.log()
+                );
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// Waits until `module list -o json` prints `expected`.
+    async fn wait_for_enabled(&self, expected: &str) {
+        self.wait_for(&format!("module list to be {expected}"), || async {
+            let out = self.cli(&["module", "list", "-o", "json"]).await.ok()?;
+            (out.trim() == expected).then_some(())
+        })
+        .await;
+    }
+
+    /// `addon-operator render` of the module's chart with what `module values -g` shows now.
+    async fn offline_render(&self, module_dir: &str, module: &str) -> String {
+        let values = self
+            .cli(&["module", "values", module, "-g", "-o", "yaml"])
+            .await
+            .unwrap();
+        let file = self.dir.path().join(format!("{module}-values.yaml"));
+        std::fs::write(&file, values).unwrap();
+        let out = Command::new(BIN)
+            .arg("render")
+            .arg(modules_dir().join(module_dir))
+            .arg("-f")
+            .arg(&file)
+            .args(["--name", module, "--namespace", "default", "--is-upgrade"])
+            .output()
+            .await
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+}
+
+fn config_map(data: &[(&str, &str)]) -> ConfigMap {
+    let data: BTreeMap<String, String> = data
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let mut cm = ConfigMap::default();
+    cm.metadata.name = Some("addon-operator".into());
+    cm.data = Some(data);
+    cm
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn module_render_follows_the_config_map_and_matches_the_offline_render() {
+    let op = Operator::start().await;
+
+    // Without a ConfigMap: static values and the `<key>Enabled` flags of modules/values.yaml.
+    assert_eq!(
+        op.cli(&["module", "list", "-o", "json"])
+            .await
+            .unwrap()
+            .trim(),
+        r#"{"enabledModules":["cron-reporter","echo-server"]}"#
+    );
+    let first = op.cli(&["module", "render", "echo-server"]).await.unwrap();
+    assert!(first.contains("Hello from echo-server in demo"), "{first}");
+    assert!(first.contains("replicas: 1\n"), "{first}");
+    assert_eq!(
+        first.trim(),
+        op.offline_render("010-echo-server", "echo-server")
+            .await
+            .trim(),
+        "module render differs from addon-operator render with the same values"
+    );
+
+    let api: Api<ConfigMap> = Api::namespaced(op.client().await, "default");
+    let mut cm = config_map(&[
+        ("global", "clusterName: live\n"),
+        ("echoServer", "replicas: 3\nextraEnv: {MODE: fast}\n"),
+        ("cronReporterEnabled", "false"),
+    ]);
+    cm = api.create(&PostParams::default(), &cm).await.unwrap();
+
+    let second = op
+        .wait_for("the render to follow the ConfigMap", || async {
+            let text = op.cli(&["module", "render", "echo-server"]).await.ok()?;
+            text.contains("replicas: 3\n").then_some(text)
+        })
+        .await;
+    assert!(
+        second.contains("Hello from echo-server in live"),
+        "{second}"
+    );
+    assert!(second.contains("MODE"), "{second}");
+    assert_eq!(
+        second.trim(),
+        op.offline_render("010-echo-server", "echo-server")
+            .await
+            .trim()
+    );
+    op.wait_for_enabled(r#"{"enabledModules":["echo-server"]}"#)
+        .await;
+    assert_eq!(
+        op.cli(&["module", "config", "echo-server", "-o", "json"])
+            .await
+            .unwrap()
+            .trim(),
+        r#"{"extraEnv":{"MODE":"fast"},"replicas":3}"#
+    );
+    assert_eq!(
+        op.cli(&["global", "config", "-o", "json"])
+            .await
+            .unwrap()
+            .trim(),
+        r#"{"clusterName":"live"}"#
+    );
+
+    // An invalid section is rejected as a whole: the global change that came with it is not
+    // applied either, and the error names the key and the field.
+    cm.data = config_map(&[
+        ("global", "clusterName: broken\n"),
+        ("echoServer", "replicas: many\n"),
+    ])
+    .data;
+    cm = api
+        .replace("addon-operator", &PostParams::default(), &cm)
+        .await
+        .unwrap();
+    op.wait_for("the invalid ConfigMap to be reported", || async {
+        op.log().contains("ConfigMap is invalid").then_some(())
+    })
+    .await;
+    let log = op.log();
+    assert!(
+        log.contains("ConfigMap key 'echoServer'") && log.contains("echoServer.replicas"),
+        "{log}"
+    );
+    let kept = op.cli(&["module", "render", "echo-server"]).await.unwrap();
+    assert_eq!(kept, second, "the last good values stay in effect");
+
+    // The `enabled` script of echo-server disables it for the cluster name `no-echo`.
+    cm.data = config_map(&[("global", "clusterName: no-echo\n")]).data;
+    api.replace("addon-operator", &PostParams::default(), &cm)
+        .await
+        .unwrap();
+    op.wait_for_enabled(r#"{"enabledModules":["cron-reporter"]}"#)
+        .await;
+
+    // Unknown modules are an error of the request, not of the operator.
+    let err = op.cli(&["module", "values", "nope"]).await.unwrap_err();
+    assert!(err.contains("module not found"), "{err}");
+}
