@@ -22,6 +22,7 @@ mod config;
 mod controller;
 mod conversion;
 mod crds;
+pub mod entry;
 mod error;
 mod faults;
 mod kubeconfig;

@@ -31,14 +31,16 @@ impl Kubectl {
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new("kubectl");
-        cmd.arg("--kubeconfig")
-            .arg(self.cluster.kubeconfig_path())
-            .arg("--cache-dir")
-            .arg(self.cache.path())
-            .args(args)
-            .env_remove("KUBECONFIG")
-            .stdin(Stdio::piped())
+        let cache = self.cache.path().to_string_lossy();
+        let args: Vec<&str> = ["--cache-dir", &cache]
+            .into_iter()
+            .chain(args.iter().copied())
+            .collect();
+        let mut cmd = Command::from(integration_tests::kubectl_command(
+            self.cluster.kubeconfig_path(),
+            &args,
+        ));
+        cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
