@@ -123,6 +123,30 @@ async fn kubectl_lists_the_initial_namespaces() {
 }
 
 #[tokio::test]
+async fn kubectl_uses_aggregated_discovery_without_falling_back() {
+    let k = Kubectl::new().await;
+    let crd = k.manifest(CRD);
+    k.ok(&["apply", "-f", crd.path().to_str().unwrap()]).await;
+    let out = k.run(&["api-resources", "-v=6"]).await;
+    assert!(out.ok, "{}", out.stderr);
+    for resource in ["deployments", "configmaps", "leases", "widgets"] {
+        assert!(
+            out.stdout.contains(resource),
+            "{resource} missing: {}",
+            out.stdout
+        );
+    }
+    // With aggregated discovery kubectl reads /api and /apis only; the legacy fallback would
+    // fetch every group version.
+    assert!(out.stderr.contains("/apis?timeout"), "{}", out.stderr);
+    assert!(
+        !out.stderr.contains("/apis/apps/v1?") && !out.stderr.contains("/api/v1?"),
+        "kubectl fell back to per-group discovery: {}",
+        out.stderr
+    );
+}
+
+#[tokio::test]
 async fn kubectl_apply_twice_then_patch_and_scale() {
     let k = Kubectl::new().await;
     let file = k.manifest(DEPLOYMENT);

@@ -16,6 +16,7 @@ mod conversion;
 mod crd;
 mod crud;
 mod faults;
+mod field_validation;
 mod kubectl;
 mod lifecycle;
 mod reads;
