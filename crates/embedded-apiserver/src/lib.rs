@@ -4,6 +4,15 @@
 //! and CRD conversion webhooks like the real server. Webhooks named by Service are reached through
 //! [`EmbeddedConfig::webhook_services`] and [`EmbeddedCluster::register_service`].
 //!
+//! Writes honour `fieldValidation` (`Strict`, `Warn` by default, `Ignore`) for unknown fields of
+//! custom resources with structural schemas and for fields a JSON body repeats. Limits: built-in
+//! types have no type schemas here, so their unknown fields are neither reported nor pruned; server-side
+//! apply bodies are not checked for unknown fields; objects nested more than 100 levels deep are
+//! refused with 400 BadRequest, because clients could not parse them back.
+//!
+//! [`EmbeddedConfig::commit_observer`] is told the instant each change is committed, for measuring
+//! watch and informer latency from there.
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), embedded_apiserver::Error> {
 //! use embedded_apiserver::{EmbeddedCluster, EmbeddedConfig};
