@@ -6,9 +6,9 @@
 //!
 //! Writes honour `fieldValidation` (`Strict`, `Warn` by default, `Ignore`) for unknown fields of
 //! custom resources with structural schemas and for fields a JSON body repeats. Limits: built-in
-//! types have no type schemas here, so their unknown fields are neither reported nor pruned; server-side
-//! apply bodies are not checked for unknown fields; objects nested more than 100 levels deep are
-//! refused with 400 BadRequest, because clients could not parse them back.
+//! types have no type schemas here, so their unknown fields are neither reported nor pruned;
+//! server-side apply bodies are not checked for unknown fields; objects nested more than 100
+//! levels deep are refused with 400 BadRequest, because clients could not parse them back.
 //!
 //! [`EmbeddedConfig::commit_observer`] is told the instant each change is committed, for measuring
 //! watch and informer latency from there.
