@@ -1,4 +1,4 @@
-//! Shared helpers for the integration test binary: start the operator program on a hooks
+//! Shared helpers for the integration test binaries: start the operator program on a hooks
 //! directory, wait on its JSON log, talk to its HTTP server and debug socket, and drive the
 //! cluster with the real `kubectl`. Every wait polls with a deadline; nothing sleeps to
 //! synchronise.
@@ -329,12 +329,20 @@ pub fn kubectl(kubeconfig: &Path, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// Runs kubectl with `stdin` (for `apply -f -`), returning its output whatever the status.
-pub fn kubectl_output(kubeconfig: &Path, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new("kubectl")
-        .arg("--kubeconfig")
+/// `kubectl --kubeconfig <kubeconfig> <args>`, with `$KUBECONFIG` removed so nothing else is read;
+/// async tests wrap it in `tokio::process::Command::from`.
+pub fn kubectl_command(kubeconfig: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new("kubectl");
+    cmd.arg("--kubeconfig")
         .arg(kubeconfig)
         .args(args)
+        .env_remove("KUBECONFIG");
+    cmd
+}
+
+/// Runs kubectl with `stdin` (for `apply -f -`), returning its output whatever the status.
+pub fn kubectl_output(kubeconfig: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = kubectl_command(kubeconfig, args)
         .stdin(if stdin.is_some() {
             Stdio::piped()
         } else {

@@ -122,7 +122,10 @@ impl EmbeddedCluster {
         };
         let kube_config = kube_config(&text).await?;
 
-        let store = Arc::new(Store::new(config.watch_history));
+        let store = Arc::new(Store::with_observer(
+            config.watch_history,
+            config.commit_observer.clone(),
+        ));
         seed(&store);
         let shutdown = CancellationToken::new();
         let tracker = TaskTracker::new();

@@ -3,8 +3,10 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
+use crate::CommitObserver;
 use crate::webhook::ServiceRef;
 
 /// How the server speaks on the wire.
@@ -33,6 +35,8 @@ pub struct EmbeddedConfig {
     /// Where Services named by webhook `clientConfig.service` are reached; more can be added
     /// while running with [`crate::EmbeddedCluster::register_service`].
     pub webhook_services: BTreeMap<ServiceRef, SocketAddr>,
+    /// Told the instant each change is committed (benchmarks measure watch delivery from there).
+    pub commit_observer: Option<Arc<dyn CommitObserver>>,
 }
 
 impl Default for EmbeddedConfig {
@@ -44,6 +48,7 @@ impl Default for EmbeddedConfig {
             kubeconfig_path: None,
             bookmark_interval: Duration::from_secs(10),
             webhook_services: BTreeMap::new(),
+            commit_observer: None,
         }
     }
 }

@@ -118,6 +118,39 @@ fn invalid_name(rt: &ResourceType, name: &str) -> Option<Cause> {
     .filter(|_| !(rt.custom && name.is_empty()))
 }
 
+/// How deeply objects and arrays may nest in a stored object. Clients parse objects inside list
+/// and watch envelopes (two more levels) with JSON parsers that stop at 128 levels (serde_json,
+/// so kube-rs, and this server's own reads), so deeper objects could be stored but not read.
+pub const MAX_DEPTH: usize = 100;
+
+/// The nesting depth of `value`: 0 for a scalar, 1 for a flat object or array. Iterative, so a
+/// deep document cannot exhaust the stack.
+fn depth(value: &Value) -> usize {
+    let mut deepest = 0;
+    let mut stack = vec![(value, 0usize)];
+    while let Some((v, d)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match v {
+            Value::Object(map) => Box::new(map.values()),
+            Value::Array(items) => Box::new(items.iter()),
+            _ => continue,
+        };
+        deepest = deepest.max(d + 1);
+        stack.extend(children.map(|c| (c, d + 1)));
+    }
+    deepest
+}
+
+/// Refuses objects nested deeper than [`MAX_DEPTH`] with 400 BadRequest, before they are stored.
+fn check_depth(obj: &Value) -> Result<(), ApiError> {
+    let found = depth(obj);
+    if found > MAX_DEPTH {
+        return Err(ApiError::bad_request(format!(
+            "the object is nested {found} levels deep; this server stores at most {MAX_DEPTH} levels of nested objects and arrays"
+        )));
+    }
+    Ok(())
+}
+
 /// Applies the CRD schema (defaulting, pruning, validation) of a custom resource.
 fn check_schema(ctx: &WriteCtx, obj: &mut Value, name: &str) -> Result<(), ApiError> {
     let Some(schema) = &ctx.rt.schema else {
@@ -274,6 +307,7 @@ pub fn create(txn: &mut Txn<'_>, ctx: &WriteCtx, mut obj: Value) -> Result<Arc<V
         crate::crds::validate(&obj, &name)?;
         crate::crds::accept(&mut obj, &ctx.now);
     }
+    check_depth(&obj)?;
     check_schema(ctx, &mut obj, &name)?;
     if ctx.fields == FieldOwnership::RecordUpdate {
         crate::managed::record(None, &mut obj, ctx);
@@ -438,6 +472,7 @@ pub fn update(
             ));
         }
     }
+    check_depth(&new)?;
     check_schema(ctx, &mut new, &name)?;
     if ctx.fields == FieldOwnership::RecordUpdate {
         crate::managed::record(Some(old), &mut new, ctx);
@@ -450,4 +485,36 @@ pub fn update(
         return Ok(Arc::new(new));
     }
     Ok(txn.put(&key, &ctx.namespace, &name, new))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nested(levels: usize) -> Value {
+        let mut v = json!("leaf");
+        for i in 0..levels {
+            v = if i % 2 == 0 {
+                json!({ "a": v })
+            } else {
+                json!([v])
+            };
+        }
+        v
+    }
+
+    #[test]
+    fn depth_counts_objects_and_arrays() {
+        assert_eq!(depth(&json!("x")), 0);
+        assert_eq!(depth(&json!({ "a": 1, "b": [1, { "c": {} }] })), 4);
+        assert_eq!(depth(&nested(500)), 500);
+    }
+
+    #[test]
+    fn objects_deeper_than_the_limit_are_bad_requests() {
+        assert!(check_depth(&nested(MAX_DEPTH)).is_ok());
+        let err = check_depth(&nested(MAX_DEPTH + 1)).unwrap_err();
+        assert_eq!((err.code, err.reason), (400, "BadRequest"));
+        assert!(err.message.contains("nested"), "{}", err.message);
+    }
 }

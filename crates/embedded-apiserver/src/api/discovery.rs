@@ -1,4 +1,5 @@
-//! Discovery documents: `/version`, `/api`, `/apis`, groups and resource lists.
+//! Discovery documents: `/version`, `/api`, `/apis`, groups and resource lists, and the aggregated
+//! form (`apidiscovery.k8s.io/v2` `APIGroupDiscoveryList`) kubectl asks `/api` and `/apis` for.
 
 use serde_json::{Value, json};
 
@@ -116,6 +117,108 @@ pub fn resource_list(registry: &Registry, group: &str, version: &str) -> Option<
     )
 }
 
+/// The media types of aggregated discovery, newest first: `(version, Content-Type)`.
+const AGGREGATED: [(&str, &str); 2] = [
+    (
+        "v2",
+        "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList",
+    ),
+    (
+        "v2beta1",
+        "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList",
+    ),
+];
+
+/// The aggregated discovery version an `Accept` header asks for, with its Content-Type, if any:
+/// the first media range that names `as=APIGroupDiscoveryList` in a version served here.
+pub fn aggregated_accept(accept: &str) -> Option<(&'static str, &'static str)> {
+    accept.split(',').find_map(|range| {
+        let mut parts = range.split(';').map(str::trim);
+        if parts.next() != Some("application/json") {
+            return None;
+        }
+        let params: Vec<(&str, &str)> = parts.filter_map(|p| p.split_once('=')).collect();
+        let has = |k: &str, v: &str| params.iter().any(|(pk, pv)| *pk == k && *pv == v);
+        if !has("g", "apidiscovery.k8s.io") || !has("as", "APIGroupDiscoveryList") {
+            return None;
+        }
+        AGGREGATED.into_iter().find(|(v, _)| has("v", v))
+    })
+}
+
+fn gvk(group: &str, version: &str, kind: &str) -> Value {
+    json!({ "group": group, "version": version, "kind": kind })
+}
+
+fn aggregated_resource(rt: &ResourceType) -> Value {
+    let mut subresources = Vec::new();
+    if rt.scale.is_some() {
+        subresources.push(json!({
+            "subresource": "scale",
+            "responseKind": gvk("autoscaling", "v1", "Scale"),
+            "verbs": ["get", "patch", "update"],
+        }));
+    }
+    if rt.status {
+        subresources.push(json!({
+            "subresource": "status",
+            "responseKind": gvk(&rt.group, &rt.version, &rt.kind),
+            "verbs": ["get", "patch", "update"],
+        }));
+    }
+    let mut doc = json!({
+        "resource": rt.plural,
+        "responseKind": gvk(&rt.group, &rt.version, &rt.kind),
+        "scope": if rt.namespaced { "Namespaced" } else { "Cluster" },
+        "singularResource": rt.singular,
+        "verbs": rt.verbs(),
+    });
+    if !rt.short_names.is_empty() {
+        doc["shortNames"] = json!(rt.short_names);
+    }
+    if !rt.categories.is_empty() {
+        doc["categories"] = json!(rt.categories);
+    }
+    if !subresources.is_empty() {
+        doc["subresources"] = json!(subresources);
+    }
+    doc
+}
+
+/// The aggregated discovery document of `/api` (`core`) or `/apis` in `version` (`v2` or
+/// `v2beta1`): every group with every served version (preferred first) and its resources.
+pub fn aggregated(registry: &Registry, core: bool, version: &str) -> Value {
+    let items: Vec<Value> = registry
+        .groups()
+        .iter()
+        .filter(|(g, _)| g.is_empty() == core)
+        .map(|(g, versions)| {
+            let versions: Vec<Value> = versions
+                .iter()
+                .map(|v| {
+                    let resources: Vec<Value> = registry
+                        .resources(g, v)
+                        .iter()
+                        .map(|rt| aggregated_resource(rt))
+                        .collect();
+                    json!({ "version": v, "resources": resources, "freshness": "Current" })
+                })
+                .collect();
+            let mut metadata = json!({ "creationTimestamp": null });
+            if !g.is_empty() {
+                metadata["name"] = json!(g);
+            }
+            json!({ "metadata": metadata, "versions": versions })
+        })
+        .collect();
+    json!({
+        "kind": "APIGroupDiscoveryList",
+        "apiVersion": format!("apidiscovery.k8s.io/{version}"),
+        "metadata": {},
+        "items": items,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,5 +253,50 @@ mod tests {
     fn unknown_groups_are_not_served() {
         assert!(group(&Registry::builtin(), "nope.example.com").is_none());
         assert!(resource_list(&Registry::builtin(), "apps", "v9").is_none());
+    }
+
+    #[test]
+    fn aggregated_discovery_is_chosen_by_the_accept_header() {
+        let kubectl = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json";
+        assert_eq!(aggregated_accept(kubectl).map(|(v, _)| v), Some("v2"));
+        let beta = "application/json; g=apidiscovery.k8s.io; as=APIGroupDiscoveryList; v=v2beta1";
+        assert_eq!(aggregated_accept(beta).map(|(v, _)| v), Some("v2beta1"));
+        assert!(aggregated_accept("application/json").is_none());
+        assert!(
+            aggregated_accept(
+                "application/json;g=apidiscovery.k8s.io;v=v3;as=APIGroupDiscoveryList"
+            )
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn aggregated_documents_carry_scopes_and_subresources() {
+        let apis = aggregated(&Registry::builtin(), false, "v2");
+        assert_eq!(apis["apiVersion"], "apidiscovery.k8s.io/v2");
+        let apps = apis["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["metadata"]["name"] == "apps")
+            .unwrap();
+        let deployments = apps["versions"][0]["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["resource"] == "deployments")
+            .unwrap();
+        assert_eq!(deployments["scope"], "Namespaced");
+        assert_eq!(deployments["responseKind"]["kind"], "Deployment");
+        let subs: Vec<&str> = deployments["subresources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["subresource"].as_str().unwrap())
+            .collect();
+        assert_eq!(subs, ["scale", "status"]);
+        let core = aggregated(&Registry::builtin(), true, "v2");
+        assert_eq!(core["items"].as_array().unwrap().len(), 1);
+        assert!(core["items"][0]["metadata"].get("name").is_none());
     }
 }

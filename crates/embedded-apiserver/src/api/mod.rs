@@ -3,6 +3,7 @@
 mod admitted;
 pub(crate) mod commit;
 mod discovery;
+mod field_validation;
 mod openapi;
 pub(crate) mod params;
 mod patch;
@@ -62,6 +63,8 @@ pub(crate) enum Reply {
     Bytes(u16, Bytes),
     /// A watch stream.
     Stream(futures::stream::BoxStream<'static, Bytes>),
+    /// A JSON document of another media type than plain `application/json`.
+    Typed(Value, &'static str),
 }
 
 impl Reply {
@@ -74,8 +77,13 @@ impl Reply {
     }
 
     fn into_response(self) -> Response<Body> {
+        let mut content_type = "application/json";
         let (code, body) = match self {
             Reply::Json(code, v) => (code, Body::from(serde_json::to_vec(&v).unwrap_or_default())),
+            Reply::Typed(v, media) => {
+                content_type = media;
+                (200, Body::from(serde_json::to_vec(&v).unwrap_or_default()))
+            }
             Reply::Bytes(code, b) => (code, Body::from(b)),
             Reply::Stream(lines) => (
                 200,
@@ -85,10 +93,8 @@ impl Reply {
         let mut resp = Response::new(body);
         *resp.status_mut() =
             StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        resp.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
+        resp.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
         resp.headers_mut().insert(
             "Cache-Control",
             HeaderValue::from_static("no-cache, private"),
@@ -238,9 +244,21 @@ async fn route(
             .map(|v| Reply::json(200, v))
             .ok_or_else(ApiError::not_found_path)
     };
+    // kubectl >= 1.30 asks /api and /apis for aggregated discovery first.
+    let aggregated = (parts.method == Method::GET)
+        .then(|| discovery::aggregated_accept(header_str(parts, header::ACCEPT)))
+        .flatten();
     match path::parse(parts.uri.path()) {
         Route::Version => get_only(Some(discovery::version())),
         Route::Health => Ok(Reply::bytes(200, Bytes::from_static(b"ok"))),
+        route @ (Route::Api | Route::Apis) if aggregated.is_some() => {
+            let (version, media) = aggregated.unwrap_or_default();
+            let core = matches!(route, Route::Api);
+            let doc = srv
+                .store
+                .read(|s| discovery::aggregated(&s.registry, core, version));
+            Ok(Reply::Typed(doc, media))
+        }
         Route::Api => get_only(Some(discovery::core_versions(&srv.address))),
         Route::Apis => get_only(Some(srv.store.read(|s| discovery::group_list(&s.registry)))),
         Route::Group(g) => get_only(srv.store.read(|s| discovery::group(&s.registry, &g))),

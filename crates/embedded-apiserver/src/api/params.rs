@@ -16,7 +16,7 @@ pub enum Propagation {
     Orphan,
 }
 
-/// The query parameters the server understands; others (`pretty`, `timeout`, `fieldValidation`) are ignored.
+/// The query parameters the server understands; others (`pretty`, `timeout`) are ignored.
 #[derive(Debug, Clone, Default)]
 pub struct Params {
     /// `watch`.
@@ -47,6 +47,8 @@ pub struct Params {
     pub force: bool,
     /// `propagationPolicy`.
     pub propagation: Option<Propagation>,
+    /// `fieldValidation`, checked by the write that uses it.
+    pub field_validation: Option<String>,
 }
 
 fn truthy(v: &str) -> bool {
@@ -108,6 +110,7 @@ impl Params {
                 "dryRun" => p.dry_run = v == "All",
                 "fieldManager" => p.field_manager = Some(v.clone()).filter(|s| !s.is_empty()),
                 "force" => p.force = truthy(v),
+                "fieldValidation" => p.field_validation = Some(v.clone()),
                 "propagationPolicy" => p.propagation = Some(propagation(v)?),
                 "orphanDependents" if p.propagation.is_none() => {
                     p.propagation = Some(if truthy(v) {

@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::admitted::{self, Change};
 use super::commit::{self, Part};
+use super::field_validation::{self, Directive};
 use super::present::{apply_scale, present, scale_view};
 use super::write::shape;
 use super::{Call, Reply};
@@ -107,6 +108,7 @@ pub async fn patch(call: &Call<'_>, name: &str) -> Result<Reply, ApiError> {
             },
         ));
     }
+    let directive = Directive::parse(call.params.field_validation.as_deref(), "PatchOptions")?;
     let mut ctx = call.write_ctx(call.params.dry_run);
     if matches!(patch, Patch::Apply(_)) {
         ctx.fields = commit::FieldOwnership::Applied;
@@ -150,7 +152,9 @@ pub async fn patch(call: &Call<'_>, name: &str) -> Result<Reply, ApiError> {
                     apply_scale(&call.rt, &mut new, &patched);
                     new
                 } else {
-                    apply_patch(call, p, &present(&call.rt, old))?
+                    let new = apply_patch(call, p, &present(&call.rt, old))?;
+                    field_validation::check_patched(call, directive, &new)?;
+                    new
                 };
                 Ok(Change::Update(new))
             }

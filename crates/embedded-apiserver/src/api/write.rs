@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 use super::admitted::{self, Change};
 use super::commit::{self, Part, WriteCtx, parse_body};
+use super::field_validation::{self, Directive};
 use super::params::{DeleteOptions, Propagation};
 use super::present::{apply_scale, item_bytes, present, scale_view};
 use super::{Call, Reply};
@@ -24,6 +25,8 @@ pub const ORPHAN: &str = "orphan";
 /// POST to a collection.
 pub async fn create(call: &Call<'_>) -> Result<Reply, ApiError> {
     let obj = parse_body(&call.content_type, &call.body)?;
+    let directive = Directive::parse(call.params.field_validation.as_deref(), "CreateOptions")?;
+    field_validation::check_body(call, directive, &obj)?;
     let ctx = call.write_ctx(call.params.dry_run);
     let stored = if call.calls_out(&[Operation::Create]) {
         admitted::create(call, &ctx, obj, false).await?
@@ -52,8 +55,12 @@ fn put_body(call: &Call<'_>, name: &str, old: &Value, body: &Value) -> Result<Va
 /// PUT to an object or its status/scale.
 pub async fn update(call: &Call<'_>, name: &str) -> Result<Reply, ApiError> {
     let body = parse_body(&call.content_type, &call.body)?;
+    let directive = Directive::parse(call.params.field_validation.as_deref(), "UpdateOptions")?;
     let ctx = call.write_ctx(call.params.dry_run);
     let sub = call.sub.as_deref();
+    if sub != Some("scale") {
+        field_validation::check_body(call, directive, &body)?;
+    }
     let part = if sub == Some("status") {
         Part::Status
     } else {

@@ -14,6 +14,7 @@ pub use history::{Event, EventKind, History, watch_line};
 pub use object::Stored;
 pub use txn::Txn;
 
+use crate::observer::{Commit, CommitObserver};
 use crate::resources::{Registry, StorageKey};
 
 /// Objects of one resource, keyed by namespace (empty for cluster scope) and name.
@@ -59,11 +60,18 @@ pub struct Store {
     events: broadcast::Sender<Arc<Event>>,
     /// Woken when a write may need background work (finalizers, GC, namespace and CRD cleanup).
     pub controller_wakeup: Notify,
+    observer: Option<Arc<dyn CommitObserver>>,
 }
 
 impl Store {
     /// An empty store keeping `history` events.
+    #[cfg(test)]
     pub fn new(history: usize) -> Self {
+        Self::with_observer(history, None)
+    }
+
+    /// An empty store keeping `history` events, telling `observer` about every commit.
+    pub fn with_observer(history: usize, observer: Option<Arc<dyn CommitObserver>>) -> Self {
         let (events, _) = broadcast::channel(history.clamp(1024, 65_536));
         Self {
             state: RwLock::new(State {
@@ -74,6 +82,7 @@ impl Store {
             }),
             events,
             controller_wakeup: Notify::new(),
+            observer,
         }
     }
 
@@ -90,6 +99,16 @@ impl Store {
         let out = f(&mut txn);
         let (events, wake) = txn.finish();
         for event in events {
+            if let Some(observer) = &self.observer {
+                observer.committed(&Commit {
+                    resource_version: event.rv,
+                    kind: event.kind,
+                    group: &event.storage.group,
+                    resource: &event.storage.plural,
+                    namespace: &event.namespace,
+                    name: &event.name,
+                });
+            }
             guard.history.push(event.clone());
             // No receivers is fine: nobody is watching.
             let _ = self.events.send(event);
@@ -173,6 +192,38 @@ mod tests {
         store.write(|t| t.put(&cm(), "ns", "a", json!({ "metadata": { "name": "a" } })));
         let gone = store.write(|t| t.remove(&cm(), "ns", "a")).unwrap();
         assert_eq!(gone["metadata"]["resourceVersion"], "2");
+    }
+
+    #[derive(Debug, Default)]
+    struct Recorder(std::sync::Mutex<Vec<(u64, EventKind, String)>>);
+
+    impl CommitObserver for Recorder {
+        fn committed(&self, commit: &Commit<'_>) {
+            self.0.lock().unwrap().push((
+                commit.resource_version,
+                commit.kind,
+                format!("{}/{}/{}", commit.resource, commit.namespace, commit.name),
+            ));
+        }
+    }
+
+    #[test]
+    fn the_commit_observer_sees_every_change_in_resource_version_order() {
+        let recorder = Arc::new(Recorder::default());
+        let store = Store::with_observer(100, Some(recorder.clone()));
+        store.write(|t| {
+            t.put(&cm(), "ns", "a", json!({ "metadata": { "name": "a" } }));
+            t.put(&cm(), "ns", "b", json!({ "metadata": { "name": "b" } }));
+        });
+        store.write(|t| t.remove(&cm(), "ns", "a"));
+        assert_eq!(
+            *recorder.0.lock().unwrap(),
+            vec![
+                (1, EventKind::Added, "configmaps/ns/a".to_owned()),
+                (2, EventKind::Added, "configmaps/ns/b".to_owned()),
+                (3, EventKind::Deleted, "configmaps/ns/a".to_owned()),
+            ]
+        );
     }
 
     #[test]

@@ -31,14 +31,16 @@ impl Kubectl {
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new("kubectl");
-        cmd.arg("--kubeconfig")
-            .arg(self.cluster.kubeconfig_path())
-            .arg("--cache-dir")
-            .arg(self.cache.path())
-            .args(args)
-            .env_remove("KUBECONFIG")
-            .stdin(Stdio::piped())
+        let cache = self.cache.path().to_string_lossy();
+        let args: Vec<&str> = ["--cache-dir", &cache]
+            .into_iter()
+            .chain(args.iter().copied())
+            .collect();
+        let mut cmd = Command::from(integration_tests::kubectl_command(
+            self.cluster.kubeconfig_path(),
+            &args,
+        ));
+        cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
@@ -118,6 +120,30 @@ async fn kubectl_lists_the_initial_namespaces() {
     for ns in embedded_apiserver::INITIAL_NAMESPACES {
         assert!(out.contains(&format!("namespace/{ns}")), "{out}");
     }
+}
+
+#[tokio::test]
+async fn kubectl_uses_aggregated_discovery_without_falling_back() {
+    let k = Kubectl::new().await;
+    let crd = k.manifest(CRD);
+    k.ok(&["apply", "-f", crd.path().to_str().unwrap()]).await;
+    let out = k.run(&["api-resources", "-v=6"]).await;
+    assert!(out.ok, "{}", out.stderr);
+    for resource in ["deployments", "configmaps", "leases", "widgets"] {
+        assert!(
+            out.stdout.contains(resource),
+            "{resource} missing: {}",
+            out.stdout
+        );
+    }
+    // With aggregated discovery kubectl reads /api and /apis only; the legacy fallback would
+    // fetch every group version.
+    assert!(out.stderr.contains("/apis?timeout"), "{}", out.stderr);
+    assert!(
+        !out.stderr.contains("/apis/apps/v1?") && !out.stderr.contains("/api/v1?"),
+        "kubectl fell back to per-group discovery: {}",
+        out.stderr
+    );
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 use k8s_openapi::api::core::v1::{ConfigMap, Pod};
 use kube::Api;
 use kube::api::{ListParams, PostParams};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::common::{api_error, create_cm, plain_cluster, raw};
 
@@ -182,4 +182,36 @@ async fn listing_at_a_future_resource_version_times_out() {
         body["details"]["causes"][0]["reason"],
         "ResourceVersionTooLarge"
     );
+}
+
+#[tokio::test]
+async fn aggregated_discovery_is_served_to_clients_that_ask_for_it() {
+    let c = plain_cluster().await;
+    let client = c.client().unwrap();
+    let req = http::Request::get("/apis")
+        .header(
+            "accept",
+            "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json",
+        )
+        .body(Vec::new())
+        .unwrap();
+    let doc: Value = serde_json::from_str(&client.request_text(req).await.unwrap()).unwrap();
+    assert_eq!(doc["kind"], "APIGroupDiscoveryList");
+    assert_eq!(doc["apiVersion"], "apidiscovery.k8s.io/v2");
+    let apps = doc["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["metadata"]["name"] == "apps")
+        .unwrap();
+    assert_eq!(apps["versions"][0]["version"], "v1");
+    // Without the media type, /apis stays the APIGroupList.
+    let plain: Value = serde_json::from_str(
+        &client
+            .request_text(http::Request::get("/apis").body(Vec::new()).unwrap())
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(plain["kind"], "APIGroupList");
 }

@@ -10,7 +10,7 @@ use tokio::process::Command;
 async fn binary_serves_kubectl_until_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = dir.path().join("kubeconfig");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_embedded-apiserver"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_embedded-apiserver-e2e"))
         .args(["--listen", "127.0.0.1:0", "--kubeconfig"])
         .arg(&kubeconfig)
         .stdout(Stdio::piped())
@@ -25,15 +25,22 @@ async fn binary_serves_kubectl_until_sigterm() {
         .unwrap()
         .unwrap();
     assert!(url.starts_with("https://127.0.0.1:"), "{url}");
-    let out = Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(&kubeconfig)
-        .arg("--cache-dir")
-        .arg(dir.path().join("cache"))
-        .args(["get", "namespace", "default", "-o", "name"])
-        .output()
-        .await
-        .unwrap();
+    let cache = dir.path().join("cache");
+    let out = Command::from(integration_tests::kubectl_command(
+        &kubeconfig,
+        &[
+            "--cache-dir",
+            &cache.to_string_lossy(),
+            "get",
+            "namespace",
+            "default",
+            "-o",
+            "name",
+        ],
+    ))
+    .output()
+    .await
+    .unwrap();
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
         "namespace/default"
