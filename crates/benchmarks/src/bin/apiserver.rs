@@ -4,6 +4,7 @@
 //! Arguments name the parts to run (`writes`, `fanout`, `memory`); none runs all three.
 
 use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -13,6 +14,8 @@ use futures::{StreamExt, TryStreamExt, stream};
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, PostParams, WatchEvent, WatchParams};
 use kube::core::ObjectMeta;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
 
 const WRITES: usize = 20_000;
 const WRITE_CONCURRENCY: usize = 32;
@@ -37,7 +40,7 @@ async fn main() -> anyhow::Result<()> {
             writes(&client).await?;
         }
         if wanted("fanout") {
-            fanout(&client, &commits).await?;
+            fanout(&client, cluster.addr(), &commits).await?;
         }
         drop(client);
         cluster.shutdown().await;
@@ -71,6 +74,17 @@ impl CommitTimes {
             .unwrap_or_else(PoisonError::into_inner)
             .get(&rv)
             .copied()
+    }
+
+    /// The newest resourceVersion committed so far (0 before any).
+    fn latest(&self) -> u64 {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .keys()
+            .max()
+            .copied()
+            .unwrap_or(0)
     }
 }
 
@@ -127,38 +141,80 @@ async fn writes(client: &kube::Client) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// 200 watchers on one namespace and 100 sequential creates. Each delivery is timed from the
-/// create's commit (the instant the server's commit observer saw its resourceVersion) and, for
-/// reference, from just before the request was sent. Watchers only take a timestamp and pass it
-/// on, so the measuring does not queue behind a shared lock.
-async fn fanout(client: &kube::Client, commits: &CommitTimes) -> anyhow::Result<()> {
+/// Who watches in the fan-out bench.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Watchers {
+    /// kube-rs `Api::watch`, decoding every event into a typed `ConfigMap`: the server's delay
+    /// plus the clients' own decoding, all on the same two cores.
+    KubeRs,
+    /// Plain HTTP/1.1 streams that read each event line and take its resourceVersion: the
+    /// server's own fan-out with the least client work beside it.
+    Raw,
+}
+
+/// A delivery: the object's name (kube-rs watchers only), its resourceVersion and when it
+/// arrived.
+type Delivery = (Option<String>, u64, Instant);
+
+/// 200 watchers on one namespace and 100 sequential creates, once with kube-rs watchers and
+/// once with raw HTTP watchers. Each delivery is timed from the create's commit (the instant the
+/// server's commit observer saw its resourceVersion) and, for kube-rs watchers, also from just
+/// before the request was sent. Watchers only take a timestamp and pass it on, so the measuring
+/// does not queue behind a shared lock.
+async fn fanout(
+    client: &kube::Client,
+    addr: SocketAddr,
+    commits: &CommitTimes,
+) -> anyhow::Result<()> {
     benchmarks::create_namespace(client, "fanout").await?;
+    for (round, watchers) in [Watchers::Raw, Watchers::KubeRs].into_iter().enumerate() {
+        fanout_round(client, addr, commits, watchers, round).await?;
+    }
+    Ok(())
+}
+
+async fn fanout_round(
+    client: &kube::Client,
+    addr: SocketAddr,
+    commits: &CommitTimes,
+    kind: Watchers,
+    round: usize,
+) -> anyhow::Result<()> {
     let api: Api<ConfigMap> = Api::namespaced(client.clone(), "fanout");
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(String, String, Instant)>();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Delivery>();
     let mut watchers = tokio::task::JoinSet::new();
     for _ in 0..WATCHERS {
         let tx = tx.clone();
-        let mut stream = api.watch(&WatchParams::default(), "0").await?.boxed();
-        watchers.spawn(async move {
-            while let Some(Ok(event)) = stream.next().await {
-                if let WatchEvent::Added(cm) = event {
-                    let now = Instant::now();
-                    let meta = cm.metadata;
-                    let _ = tx.send((
-                        meta.name.unwrap_or_default(),
-                        meta.resource_version.unwrap_or_default(),
-                        now,
-                    ));
-                }
+        match kind {
+            Watchers::KubeRs => {
+                let mut stream = api.watch(&WatchParams::default(), "0").await?.boxed();
+                watchers.spawn(async move {
+                    while let Some(Ok(event)) = stream.next().await {
+                        if let WatchEvent::Added(cm) = event {
+                            let now = Instant::now();
+                            let meta = cm.metadata;
+                            let rv = meta.resource_version.and_then(|rv| rv.parse().ok());
+                            if let Some(rv) = rv {
+                                let _ = tx.send((meta.name, rv, now));
+                            }
+                        }
+                    }
+                });
             }
-        });
+            Watchers::Raw => {
+                let stream = raw_watch(addr).await?;
+                watchers.spawn(read_raw_watch(stream, tx));
+            }
+        }
     }
     drop(tx);
     tokio::time::sleep(Duration::from_millis(500)).await;
+    // Watches from resourceVersion 0 replay what earlier rounds created: count only this round.
+    let floor = commits.latest();
     let mut sent = BTreeMap::new();
     let mut round_trips = Vec::with_capacity(FANOUT_WRITES);
     for i in 0..FANOUT_WRITES {
-        let name = format!("fan-{i:04}");
+        let name = format!("fan-{round}-{i:04}");
         let cm = config_map("fanout", name.clone(), "x");
         let at = Instant::now();
         sent.insert(name, at);
@@ -170,14 +226,17 @@ async fn fanout(client: &kube::Client, commits: &CommitTimes) -> anyhow::Result<
     let mut from_send = Vec::with_capacity(WATCHERS * FANOUT_WRITES);
     let deadline = tokio::time::sleep(Duration::from_secs(10));
     tokio::pin!(deadline);
-    while from_send.len() < WATCHERS * FANOUT_WRITES {
+    while from_commit.len() < WATCHERS * FANOUT_WRITES {
         tokio::select! {
             Some((name, rv, at)) = rx.recv() => {
-                let Some(sent) = sent.get(&name) else { continue };
-                from_send.push(at.saturating_duration_since(*sent));
-                let committed = rv.parse().ok().and_then(|rv| commits.get(rv));
-                if let Some(committed) = committed {
+                if rv <= floor {
+                    continue;
+                }
+                if let Some(committed) = commits.get(rv) {
                     from_commit.push(at.saturating_duration_since(committed));
+                }
+                if let Some(sent) = name.and_then(|n| sent.get(&n).copied()) {
+                    from_send.push(at.saturating_duration_since(sent));
                 }
             }
             () = &mut deadline => break,
@@ -185,16 +244,69 @@ async fn fanout(client: &kube::Client, commits: &CommitTimes) -> anyhow::Result<
     }
     watchers.abort_all();
     let commit = Summary::of(&from_commit).ok_or_else(|| anyhow::anyhow!("no watch events"))?;
-    let send = Summary::of(&from_send).ok_or_else(|| anyhow::anyhow!("no watch events"))?;
     let rtt = Summary::of(&round_trips).ok_or_else(|| anyhow::anyhow!("no creates"))?;
+    let who = match kind {
+        Watchers::Raw => "raw HTTP watchers",
+        Watchers::KubeRs => "kube-rs watchers (typed decoding in the same process)",
+    };
     println!(
-        "watch fan-out: {WATCHERS} watchers x {FANOUT_WRITES} creates, delay from the commit to delivery at each watcher: {commit} (goal p50 < 2 ms; {} of {} deliveries seen)",
-        from_send.len(),
+        "watch fan-out, {WATCHERS} {who} x {FANOUT_WRITES} creates, delay from the commit to delivery at each watcher: {commit} (goal p50 < 2 ms; {} of {} deliveries seen)",
+        from_commit.len(),
         WATCHERS * FANOUT_WRITES
     );
-    println!("  from sending the create (for reference): {send}");
+    if let Some(send) = Summary::of(&from_send) {
+        println!("  from sending the create (for reference): {send}");
+    }
     println!("  the create's own round trip: {rtt}");
     Ok(())
+}
+
+/// Opens `GET .../configmaps?watch=true` on a plain connection and reads past the headers.
+async fn raw_watch(addr: SocketAddr) -> anyhow::Result<BufReader<TcpStream>> {
+    let mut stream = TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
+    let request = format!(
+        "GET /api/v1/namespaces/fanout/configmaps?watch=true&resourceVersion=0 HTTP/1.1\r\n\
+         Host: {addr}\r\nAccept: application/json\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await?;
+    let mut reader = BufReader::new(stream);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line).await? == 0 {
+            anyhow::bail!("watch closed before its headers ended");
+        }
+        if line == b"\r\n" {
+            return Ok(reader);
+        }
+    }
+}
+
+/// Reads event lines (the chunk-size lines in between carry no resourceVersion) and sends the
+/// resourceVersion of each with its arrival instant.
+async fn read_raw_watch(
+    mut reader: BufReader<TcpStream>,
+    tx: tokio::sync::mpsc::UnboundedSender<Delivery>,
+) {
+    const KEY: &[u8] = b"\"resourceVersion\":\"";
+    let mut line = Vec::with_capacity(2048);
+    loop {
+        line.clear();
+        match reader.read_until(b'\n', &mut line).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        let now = Instant::now();
+        let Some(at) = line.windows(KEY.len()).position(|w| w == KEY) else {
+            continue;
+        };
+        let digits = line[at + KEY.len()..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .fold(0u64, |rv, b| rv * 10 + u64::from(b - b'0'));
+        let _ = tx.send((None, digits, now));
+    }
 }
 
 /// RSS growth for 100,000 ~1 KB ConfigMaps against the JSON bytes the server returned for them.
