@@ -19,8 +19,9 @@
 //!   ends ([`ManifestSplit`] reproduces either; v4 is the default);
 //! - `.Chart` fields are the Go struct's capitalised names in v4 (`APIVersion`, `Maintainers`;
 //!   reported upstream as helm/helm#31344), which shows in `toYaml .Chart`;
-//! - Sprig is v3.3 in current v4 builds: `durationRound` writes months as `mo`, `duration` and
-//!   `durationRound` read only int64 and strings.
+//! - the Sprig version follows the Helm release, not the major: the v4 oracle links Sprig 3.3,
+//!   where `durationRound` writes months as `mo` and `duration`/`durationRound` read only int64
+//!   and strings (older v3 releases link older Sprig).
 //!
 //! # Functions
 //!
