@@ -46,6 +46,8 @@ pub fn options(args: &RenderArgs) -> Result<RenderOptions, RenderCmdError> {
         values: supplied_values(&args.values, &args.set)?,
         api_versions: args.api_versions.clone(),
         is_upgrade: args.is_upgrade,
+        // `--set` integers are int64 in Helm; `-f` file numbers arrive here as JSON floats.
+        set_integers_as_int64: true,
         ..RenderOptions::default()
     };
     if let Some(v) = &args.kube_version {

@@ -8,6 +8,41 @@
 //! let opts = RenderOptions { release_name: "demo".into(), ..RenderOptions::default() };
 //! let release = HelmRenderer::new().render(std::path::Path::new("modules/echo"), &opts);
 //! ```
+//!
+//! # Which Helm
+//!
+//! The target is Helm v4's output: the test oracle is Helm v4 linked from `helm-python-sdk`,
+//! and the corpus under `tests/charts/` is compared with it byte for byte (goldens committed).
+//! Helm's v4 overview says `apiVersion: v2` charts render unchanged; the rendering differences
+//! from v3 we know of are:
+//! - manifest splitting: v4 trims only the leading whitespace of each document, v3 trims both
+//!   ends ([`ManifestSplit`] reproduces either; v4 is the default);
+//! - `.Chart` fields are the Go struct's capitalised names in v4 (`APIVersion`, `Maintainers`;
+//!   reported upstream as helm/helm#31344), which shows in `toYaml .Chart`;
+//! - the Sprig version follows the Helm release, not the major: the v4 oracle links Sprig 3.3,
+//!   where `durationRound` writes months as `mo` and `duration`/`durationRound` read only int64
+//!   and strings (older v3 releases link older Sprig).
+//!
+//! # Functions
+//!
+//! Go's builtins, every function of Sprig v3's map except `env`/`expandenv` (removed by Helm),
+//! and Helm's own (`include`, `tpl`, `required`, `fail`, `lookup`, `toYaml`, `toYamlPretty`,
+//! `mustToYaml`, `fromYaml`, `fromYamlArray`, `toJson`, `mustToJson`, `fromJson`,
+//! `fromJsonArray`, `toToml`, `mustToToml`, `fromToml`). `randSeededNumeric` is not in the Sprig
+//! Helm links, so it is not defined here either. Known differences:
+//! - Sprig's crypto functions (`genPrivateKey`, `genCA`, `genSelfSignedCert`, `genSignedCert`
+//!   and the `…WithKey` forms, `buildCustomCert`, `bcrypt`, `htpasswd`, `encryptAES`,
+//!   `randBytes`) are random by nature: keys, certificate fields and PEM block types follow
+//!   Go's, and the tests check their structure rather than bytes. Certificates are signed with
+//!   RSA (2048 bits and up), P-256 or Ed25519 keys; other EC curves given to a `…WithKey`
+//!   function are refused. DSA keys can be generated (`genPrivateKey "dsa"`) but, as in Go,
+//!   cannot sign certificates.
+//! - Our values do not tell a Go `int` from an `int64`: `typeOf`/`kindOf` say `int` where Helm
+//!   may say `int64` (TOML and `--set` integers), and `duration`/`durationRound` take template
+//!   integer literals as int64 where Sprig reads them as 0.
+//! - `date`, `htmlDate` and `toDate` use UTC for Go's `Local`.
+//! - `b64dec` (and other string results) of bytes that are not UTF-8 replace them with U+FFFD,
+//!   where a Go string keeps the raw bytes.
 
 mod cache;
 pub mod chart;
@@ -47,6 +82,11 @@ pub struct RenderOptions {
     pub revision: i64,
     /// Which Helm major's document trimming to reproduce in the manifest text.
     pub manifest_split: ManifestSplit,
+    /// Read integer JSON numbers in `values` as Go `int64` rather than `float64`. Helm's
+    /// `--set` parser types integers as int64 (`{{ 1000000 }}` prints `1000000`), while values
+    /// files decode to float64 (`1e+06`); set this when `values` holds `--set` integers and
+    /// file numbers as JSON floats (as `codec::parse_yaml(..).to_json()` writes them).
+    pub set_integers_as_int64: bool,
 }
 
 impl Default for RenderOptions {
@@ -60,6 +100,7 @@ impl Default for RenderOptions {
             is_upgrade: false,
             revision: 1,
             manifest_split: ManifestSplit::default(),
+            set_integers_as_int64: false,
         }
     }
 }

@@ -195,6 +195,26 @@ impl Value {
         }
     }
 
+    /// Converts from JSON keeping integers (numbers serde_json holds as i64) as Go `int64`,
+    /// the way Helm's `--set` parser types them; other numbers become float64.
+    pub fn from_json_typed(v: &serde_json::Value) -> Value {
+        match v {
+            serde_json::Value::Number(n) => match n.as_i64() {
+                Some(i) => Value::Int(i),
+                None => Value::Float(n.as_f64().unwrap_or(0.0)),
+            },
+            serde_json::Value::Array(a) => {
+                Value::list(a.iter().map(Value::from_json_typed).collect())
+            }
+            serde_json::Value::Object(o) => Value::map(
+                o.iter()
+                    .map(|(k, v)| (k.clone(), Value::from_json_typed(v)))
+                    .collect(),
+            ),
+            other => Value::from_json(other),
+        }
+    }
+
     /// Converts to JSON the way Go's encoding/json would marshal the value.
     pub fn to_json(&self) -> serde_json::Value {
         match self {

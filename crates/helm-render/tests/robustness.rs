@@ -151,6 +151,67 @@ fn output_that_is_not_yaml_is_reported_with_its_template() {
     assert!(err.is_err_and(|e| e.contains("fuzz/templates/t.yaml")));
 }
 
+#[test]
+fn bad_arguments_to_sprig_crypto_url_and_date_functions_are_errors_naming_the_function() {
+    let cases = [
+        (
+            "decryptAES \"k\" \"!!!\"",
+            "error calling decryptAES: illegal base64 data at input byte 0",
+        ),
+        ("decryptAES \"k\" \"YWJj\"", "error calling decryptAES"),
+        (
+            "genCAWithKey \"x\" 3 \"junk\"",
+            "error calling genCAWithKey: parsing private key: no PEM data in input",
+        ),
+        (
+            "genSelfSignedCert \"x\" (list 1) nil 3",
+            "error calling genSelfSignedCert: error parsing ip: 1 is not a string",
+        ),
+        (
+            "genSignedCert \"x\" nil nil 3 (dict)",
+            "error calling genSignedCert: wrong type for value; expected sprig.certificate",
+        ),
+        (
+            "buildCustomCert \"@@\" \"\"",
+            "error calling buildCustomCert: unable to decode base64 certificate",
+        ),
+        ("randBytes -1", "error calling randBytes"),
+        (
+            "urlParse \"http://h/%zz\"",
+            "error calling urlParse: unable to parse url",
+        ),
+        (
+            "urlJoin (dict \"host\" 1)",
+            "error calling urlJoin: unable to parse host key",
+        ),
+        (
+            "mustToDate \"2006\" \"x\"",
+            "error calling mustToDate: parsing time",
+        ),
+        (
+            "mustDateModify \"x\" now",
+            "error calling mustDateModify: time: invalid duration",
+        ),
+        ("dateModify \"1h\" \"x\"", "expected time.Time"),
+        ("mustFromJson \"{\"", "error calling mustFromJson"),
+    ];
+    for (call, want) in cases {
+        // The Debug form carries Go's whole chain (`error calling NAME: ...`).
+        let err = render_one(&format!("a: {{{{ {call} }}}}\n"), serde_json::json!({}))
+            .map_err(|e| format!("{e:?}"));
+        assert!(
+            err.as_ref().is_err_and(|e| e.contains(want)),
+            "{call}: {err:?}"
+        );
+    }
+    // Sprig returns these as text rather than failing, and so does Helm.
+    let out = render_one(
+        "a: {{ genPrivateKey \"foo\" }}\nb: {{ fromToml \"a = \" | keys | first }}\n",
+        serde_json::json!({}),
+    );
+    assert!(out.is_ok_and(|o| o.contains("a: Unknown type foo\nb: Error")));
+}
+
 fn fragment() -> impl Strategy<Value = String> {
     prop_oneof![
         Just("{{".to_string()),
@@ -175,6 +236,14 @@ fn fragment() -> impl Strategy<Value = String> {
         Just("{{ (semver \"x\").Major }}".to_string()),
         Just("{{ required \"r\" nil }}".to_string()),
         Just("{{ break }}".to_string()),
+        Just("{{ decryptAES .Values.a .Values.a }}".to_string()),
+        Just("{{ fromToml .Values.a | toYaml }}".to_string()),
+        Just("{{ urlJoin (urlParse .Values.a) }}".to_string()),
+        Just("{{ genCAWithKey .Values.a 1 .Values.a }}".to_string()),
+        Just("{{ buildCustomCert .Values.a .Values.a }}".to_string()),
+        Just("{{ dateModify .Values.a (toDate .Values.a .Values.a) }}".to_string()),
+        Just("{{ durationRound .Values.m.k }}".to_string()),
+        Just("{{ mustFromJson .Values.a }}".to_string()),
         Just("\"'`|()$.".to_string()),
         "[a-z:\\- \\n]{0,8}",
     ]
@@ -185,7 +254,7 @@ proptest! {
     #[test]
     fn random_templates_never_panic(parts in proptest::collection::vec(fragment(), 0..12)) {
         let template: String = parts.concat();
-        let values = serde_json::json!({"a": "x", "l": [1, "b"], "m": {"k": 1.5}});
+        let values = serde_json::json!({"a": "x:%zz", "l": [1, "b"], "m": {"k": 1.5}});
         // Any outcome is fine except a panic (which would fail the test).
         let _ = render_one(&template, values);
     }

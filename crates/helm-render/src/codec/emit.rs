@@ -2,7 +2,7 @@
 
 use std::cmp::Ordering;
 
-use super::resolve::{Resolved, is_base60_float, resolve};
+use super::resolve::{Resolved, is_base60_float, is_timestamp, resolve};
 use crate::format::char_vec;
 
 /// A YAML node as go-yaml sees it after Helm's JSON round trip.
@@ -261,7 +261,10 @@ impl Emitter {
     fn scalar_str(&mut self, v: &str, indent: usize, key: bool) {
         let requested = if v.contains('\n') {
             Style::Literal
-        } else if !matches!(resolve(v), Resolved::Str | Resolved::Merge) || is_base60_float(v) {
+        } else if !matches!(resolve(v), Resolved::Str | Resolved::Merge)
+            || is_base60_float(v)
+            || is_timestamp(v)
+        {
             Style::Double
         } else {
             Style::Plain
@@ -534,7 +537,10 @@ fn emit(node: &Node, indent_sequences: bool) -> String {
         Node::Seq(s) if !s.is_empty() => e.seq(s, 0),
         other => e.scalar(other, 2),
     }
-    e.out.push('\n');
+    // A final block scalar already ended its line; libyaml adds no other line break.
+    if !e.out.ends_with('\n') {
+        e.out.push('\n');
+    }
     e.out
 }
 

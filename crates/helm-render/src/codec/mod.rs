@@ -196,6 +196,16 @@ pub(crate) fn register(m: &mut HashMap<&'static str, Func>) {
             Err(e) => error_map(e),
         })
     });
+    m.insert("mustFromJson", |a| {
+        json::decode(&crate::funcs::strval(one(a)?))
+    });
+    m.insert("fromToml", |a| {
+        let s = crate::funcs::strval(one(a)?);
+        Ok(match toml::decode(&s) {
+            Ok(v) => v,
+            Err(e) => error_map(e),
+        })
+    });
     m.insert("fromJsonArray", |a| {
         let s = crate::funcs::strval(one(a)?);
         Ok(match json::decode(&s) {

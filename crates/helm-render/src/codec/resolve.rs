@@ -111,6 +111,79 @@ pub fn is_base60_float(s: &str) -> bool {
     i == b.len()
 }
 
+/// Takes 1 or 2 ASCII digits (Go's `getnum` for `1`, `2`, `15`, `4`, `5` layout fields).
+fn num12(s: &[u8]) -> Option<(u32, &[u8])> {
+    let n = s.iter().take(2).take_while(|c| c.is_ascii_digit()).count();
+    if n == 0 {
+        return None;
+    }
+    let v = s[..n]
+        .iter()
+        .fold(0u32, |a, c| a * 10 + u32::from(c - b'0'));
+    Some((v, &s[n..]))
+}
+
+/// Whether go-yaml v2 reads a plain scalar as a timestamp (its `parseTimestamp`: `2006-1-2`,
+/// optionally followed by `T`/`t`/space and `15:4:5[.frac]`, with `Z07:00` after `T`/`t`).
+/// Such strings are quoted by `toYaml`.
+pub fn is_timestamp(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() < 5 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' {
+        return false;
+    }
+    let year: u32 = s[..4].parse().unwrap_or(0);
+    let Some((month, r)) = num12(&b[5..]) else {
+        return false;
+    };
+    let Some((day, r)) = r.strip_prefix(b"-").and_then(num12) else {
+        return false;
+    };
+    let leap = year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400));
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    if day == 0 || day > days {
+        return false;
+    }
+    let Some((&sep, r)) = r.split_first() else {
+        return true;
+    };
+    if !matches!(sep, b'T' | b't' | b' ') {
+        return false;
+    }
+    let time = num12(r).filter(|(h, _)| *h < 24).and_then(|(_, r)| {
+        let (m, r) = num12(r.strip_prefix(b":")?).filter(|(m, _)| *m < 60)?;
+        let _ = m;
+        let (_, r) = num12(r.strip_prefix(b":")?).filter(|(s, _)| *s < 60)?;
+        Some(match r.strip_prefix(b".") {
+            Some(f) if f.first().is_some_and(u8::is_ascii_digit) => {
+                &f[f.iter().take_while(|c| c.is_ascii_digit()).count()..]
+            }
+            _ => r,
+        })
+    });
+    let Some(rest) = time else {
+        return false;
+    };
+    if sep == b' ' {
+        return rest.is_empty();
+    }
+    match rest {
+        b"Z" => true,
+        [sign, h1, h2, b':', m1, m2] => {
+            matches!(sign, b'+' | b'-')
+                && [h1, h2, m1, m2].iter().all(|c| c.is_ascii_digit())
+                && (h1 - b'0') * 10 + (h2 - b'0') < 24
+                && (m1 - b'0') * 10 + (m2 - b'0') < 60
+        }
+        _ => false,
+    }
+}
+
 /// Resolves a plain scalar as go-yaml v2 does.
 pub fn resolve(s: &str) -> Resolved {
     match s {
@@ -180,6 +253,31 @@ mod tests {
         assert_eq!(resolve("1e3"), Resolved::Float(1000.0));
         assert_eq!(resolve("08"), Resolved::Float(8.0));
         assert_eq!(resolve("1.2.3"), Resolved::Str);
+    }
+
+    #[test]
+    fn timestamps_are_detected_as_go_yaml_v2_does() {
+        for yes in [
+            "2024-03-05",
+            "2024-3-5",
+            "2024-03-05T07:08:09Z",
+            "2024-03-05t7:8:9.5+02:00",
+            "2024-03-05 07:08:09.123",
+            "2024-02-29",
+        ] {
+            assert!(is_timestamp(yes), "{yes}");
+        }
+        for no in [
+            "2023-02-29",
+            "24-03-05",
+            "2024-03-05T07:08:09",
+            "2024-03-05 07:08:09Z",
+            "2024-13-01",
+            "2024-03-05x",
+            "2024-03-05T25:00:00Z",
+        ] {
+            assert!(!is_timestamp(no), "{no}");
+        }
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! A TOML encoder in the shape of BurntSushi/toml's (Helm's `toToml`).
+//! A TOML encoder in the shape of BurntSushi/toml's (Helm's `toToml`), and the decoder behind
+//! `fromToml` (the `toml` crate, mapped to the values BurntSushi/toml gives Helm).
 
 use crate::format::float_g;
 use crate::value::{Map, Value};
@@ -106,4 +107,43 @@ pub fn encode(v: &Value) -> Result<String, String> {
     let mut out = String::new();
     table(&mut out, &[], &m, 0)?;
     Ok(out)
+}
+
+/// Decodes a TOML document into a map as Helm's `fromToml` does: integers stay integers
+/// (int64), floats are float64, date-times and dates are `time.Time` (local ones in UTC, the
+/// zone Helm runs in here), and local times are their TOML text.
+pub fn decode(text: &str) -> Result<Value, String> {
+    let table: ::toml::Table = text
+        .parse()
+        .map_err(|e: ::toml::de::Error| e.message().to_string())?;
+    Ok(from_toml(::toml::Value::Table(table)))
+}
+
+fn from_toml(v: ::toml::Value) -> Value {
+    use ::toml::Value as T;
+    match v {
+        T::String(s) => Value::from(s),
+        T::Integer(n) => Value::Int(n),
+        T::Float(f) => Value::Float(f),
+        T::Boolean(b) => Value::Bool(b),
+        T::Datetime(d) => {
+            let text = d.to_string();
+            let t = match (d.date, d.time, d.offset) {
+                (Some(_), Some(_), Some(_)) => chrono::DateTime::parse_from_rfc3339(&text).ok(),
+                (Some(_), Some(_), None) => {
+                    chrono::NaiveDateTime::parse_from_str(&text, "%Y-%m-%dT%H:%M:%S%.f")
+                        .ok()
+                        .map(|n| n.and_utc().fixed_offset())
+                }
+                (Some(_), None, _) => chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+                    .ok()
+                    .map(|n| n.and_time(chrono::NaiveTime::MIN).and_utc().fixed_offset()),
+                _ => None,
+            };
+            t.map(crate::funcs::time_value)
+                .unwrap_or_else(|| Value::from(text))
+        }
+        T::Array(items) => Value::list(items.into_iter().map(from_toml).collect()),
+        T::Table(t) => Value::map(t.into_iter().map(|(k, v)| (k, from_toml(v))).collect()),
+    }
 }

@@ -7,9 +7,11 @@ mod dicts;
 mod lists;
 mod math;
 mod misc;
+mod pki;
 mod regexp;
 mod semver;
 mod strings;
+mod url;
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
@@ -17,6 +19,7 @@ use std::sync::{Arc, LazyLock};
 use crate::value::Value;
 
 pub use convert::{parse_go_int, strval, to_f64, to_i64};
+pub(crate) use misc::time_value;
 pub use semver::Version;
 
 /// A template function: Go values in, a value or an error message out.
@@ -54,9 +57,11 @@ impl Funcs {
         dicts::register(&mut map);
         math::register(&mut map);
         crypto::register(&mut map);
+        pki::register(&mut map);
         regexp::register(&mut map);
         semver::register(&mut map);
         misc::register(&mut map);
+        url::register(&mut map);
         crate::codec::register(&mut map);
         Funcs {
             map: map.into_iter().collect(),

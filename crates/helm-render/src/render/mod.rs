@@ -243,7 +243,12 @@ pub fn render_templates_with(
     funcs: &Funcs,
     mut parse_cache: Option<&mut ParseCache>,
 ) -> Result<BTreeMap<String, String>, RenderError> {
-    let supplied = match Value::from_json(&opts.values) {
+    let supplied = if opts.set_integers_as_int64 {
+        Value::from_json_typed(&opts.values)
+    } else {
+        Value::from_json(&opts.values)
+    };
+    let supplied = match supplied {
         Value::Map(m) => m.borrow().clone(),
         Value::Nil => Map::new(),
         _ => return Err(RenderError::Values("supplied values must be a map".into())),
