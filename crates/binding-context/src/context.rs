@@ -9,11 +9,13 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use crate::object::ObjectJson;
+
 /// One cached object as hooks see it: in `objects`, in `snapshots[*]`, and merged into Events.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ObjectItem {
     /// The full object; `None` when the binding has `keepFullObjectsInMemory: false`.
-    pub object: Option<Arc<Value>>,
+    pub object: Option<ObjectJson>,
     /// The jq filter result; `None` when the binding has no jqFilter (the key is then absent).
     /// With a filter, build it with [`filter_result_from_outputs`].
     pub filter_result: Option<Arc<Value>>,
@@ -21,9 +23,9 @@ pub struct ObjectItem {
 
 impl ObjectItem {
     /// An item with the full object and, if the binding has a jqFilter, its result.
-    pub fn new(object: Arc<Value>, filter_result: Option<Arc<Value>>) -> ObjectItem {
+    pub fn new(object: impl Into<ObjectJson>, filter_result: Option<Arc<Value>>) -> ObjectItem {
         ObjectItem {
-            object: Some(object),
+            object: Some(object.into()),
             filter_result,
         }
     }

@@ -5,8 +5,8 @@
 //! addon-operator's lifecycle contexts), and [`combine`] holds upstream's rules for folding
 //! consecutive queued runs of one hook into one run.
 //!
-//! Objects are `Arc<serde_json::Value>` and item lists `Arc<[ObjectItem]>`, so snapshots read once
-//! per run are shared by every context of that run without copies.
+//! Objects are [`ObjectJson`] (shared compact JSON text) and item lists `Arc<[ObjectItem]>`, so
+//! snapshots read once per run are shared by every context of that run without copies.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -23,6 +23,7 @@
 
 mod combine;
 mod context;
+mod object;
 mod render;
 
 pub use combine::{
@@ -32,4 +33,5 @@ pub use context::{
     BindingContext, ContextEvent, Items, ObjectItem, Snapshots, WatchEvent, collect_snapshots,
     filter_result_from_outputs,
 };
+pub use object::ObjectJson;
 pub use render::{ContextFormat, RenderError, render, render_to_writer, to_value};

@@ -11,6 +11,7 @@ use serde::{Serialize, Serializer};
 use serde_json::Value;
 
 use crate::context::{BindingContext, ContextEvent, ObjectItem, Snapshots};
+use crate::object::ObjectJson;
 
 /// Which context shapes a hook gets: its config version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,7 +39,7 @@ impl Serialize for ItemView<'_> {
             map.serialize_entry("filterResult", filter_result.as_ref())?;
         }
         if let Some(object) = &self.0.object {
-            map.serialize_entry("object", object.as_ref())?;
+            map.serialize_entry("object", object)?;
         }
         map.end()
     }
@@ -117,7 +118,7 @@ impl Serialize for V1View<'_> {
                     map.serialize_entry("filterResult", filter_result.as_ref())?;
                 }
                 if let Some(object) = &item.object {
-                    map.serialize_entry("object", object.as_ref())?;
+                    map.serialize_entry("object", object)?;
                 }
                 if let Some(snapshots) = &snapshots {
                     map.serialize_entry("snapshots", snapshots)?;
@@ -170,7 +171,8 @@ impl Serialize for V0View<'_> {
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("binding", &ctx.binding)?;
         if let ContextEvent::Event { watch_event, item } = &ctx.event {
-            let object = item.object.as_deref();
+            let object = item.object.as_ref().map(ObjectJson::to_value);
+            let object = object.as_ref();
             map.serialize_entry("resourceEvent", watch_event.v0_str())?;
             map.serialize_entry("resourceKind", metadata_field(object, "/kind"))?;
             map.serialize_entry("resourceName", metadata_field(object, "/metadata/name"))?;

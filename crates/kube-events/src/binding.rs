@@ -1,9 +1,9 @@
 //! One started binding's view of its objects: filter results, checksums and the decision to emit events.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use binding_context::ObjectJson;
 use jq_filter::JqFilter;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -23,10 +23,25 @@ pub struct EventTiming {
     pub total: Duration,
 }
 
+/// One state of an object as a watch received it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Observed<'a> {
+    /// Parsed, for filters and checksums.
+    pub(crate) value: &'a Value,
+    /// Compact, when some subscriber of the watch keeps full objects (shared with its cache).
+    pub(crate) full: Option<&'a ObjectJson>,
+}
+
+impl<'a> Observed<'a> {
+    pub(crate) fn new(value: &'a Value, full: Option<&'a ObjectJson>) -> Self {
+        Self { value, full }
+    }
+}
+
 /// What the binding remembers about one object.
 #[derive(Debug, Clone)]
 struct Entry {
-    object: Option<Arc<Value>>,
+    object: Option<ObjectJson>,
     filter_result: Option<Value>,
     checksum: String,
 }
@@ -87,7 +102,7 @@ impl BindingState {
     }
 
     /// Records the current state of an object; returns the event to deliver, if any.
-    pub(crate) fn apply(&mut self, key: &ObjectKey, object: &Arc<Value>) -> Option<KubeEvent> {
+    pub(crate) fn apply(&mut self, key: &ObjectKey, object: Observed<'_>) -> Option<KubeEvent> {
         let started = Instant::now();
         let mut filter = None;
         let event = self.apply_timed(key, object, &mut filter);
@@ -101,12 +116,12 @@ impl BindingState {
     fn apply_timed(
         &mut self,
         key: &ObjectKey,
-        object: &Arc<Value>,
+        object: Observed<'_>,
         filter_time: &mut Option<Duration>,
     ) -> Option<KubeEvent> {
         let filter_started = Instant::now();
         let (filter_result, checksum) = match &self.filter {
-            Some(filter) => match filter.apply(object).inspect(|_| {
+            Some(filter) => match filter.apply(object.value).inspect(|_| {
                 *filter_time = Some(filter_started.elapsed());
             }) {
                 Ok(out) => (Some(out.result), out.checksum),
@@ -115,7 +130,7 @@ impl BindingState {
                     return None;
                 }
             },
-            None => (None, object_checksum(object)),
+            None => (None, object_checksum(object.value)),
         };
         let event_type = match self.entries.get(key) {
             Some(old) if old.checksum == checksum => {
@@ -123,7 +138,7 @@ impl BindingState {
                 if self.keep_full
                     && let Some(entry) = self.entries.get_mut(key)
                 {
-                    entry.object = Some(Arc::clone(object));
+                    entry.object = Some(full_object(object));
                 }
                 return None;
             }
@@ -131,7 +146,7 @@ impl BindingState {
             None => WatchEventType::Added,
         };
         let entry = Entry {
-            object: self.keep_full.then(|| Arc::clone(object)),
+            object: self.keep_full.then(|| full_object(object)),
             filter_result,
             checksum,
         };
@@ -145,15 +160,15 @@ impl BindingState {
     pub(crate) fn remove(
         &mut self,
         key: &ObjectKey,
-        last: Option<&Arc<Value>>,
+        last: Option<Observed<'_>>,
     ) -> Option<KubeEvent> {
         let mut entry = self.entries.remove(key)?;
         if let Some(last) = last {
             if self.keep_full {
-                entry.object = Some(Arc::clone(last));
+                entry.object = Some(full_object(last));
             }
             if let Some(filter) = &self.filter
-                && let Ok(out) = filter.apply(last)
+                && let Ok(out) = filter.apply(last.value)
             {
                 entry.filter_result = Some(out.result);
             }
@@ -218,6 +233,14 @@ impl BindingState {
     }
 }
 
+/// The compact object the watch shares, or a copy of its own when the watch kept none.
+fn full_object(object: Observed<'_>) -> ObjectJson {
+    object
+        .full
+        .cloned()
+        .unwrap_or_else(|| ObjectJson::from_value(object.value))
+}
+
 /// Checksum of a whole object, used when the binding has no jqFilter.
 pub(crate) fn object_checksum(object: &Value) -> String {
     let bytes = serde_json::to_vec(object).unwrap_or_default();
@@ -242,9 +265,13 @@ mod tests {
         b
     }
 
-    fn pod(name: &str, labels: Value, phase: &str) -> (ObjectKey, Arc<Value>) {
+    fn pod(name: &str, labels: Value, phase: &str) -> (ObjectKey, Value) {
         let obj = json!({"metadata": {"namespace": "default", "name": name, "labels": labels}, "status": {"phase": phase}});
-        (ObjectKey::of(&obj), Arc::new(obj))
+        (ObjectKey::of(&obj), obj)
+    }
+
+    fn seen(value: &Value) -> Observed<'_> {
+        Observed::new(value, None)
     }
 
     fn kind(ev: Option<KubeEvent>) -> Option<WatchEventType> {
@@ -258,13 +285,17 @@ mod tests {
     fn a_status_change_is_swallowed_when_the_filter_result_is_unchanged() {
         let mut b = binding(Some(".metadata.labels"), true, EventTypes::ALL);
         let (k, v1) = pod("a", json!({"app": "x"}), "Pending");
-        assert_eq!(kind(b.apply(&k, &v1)), Some(WatchEventType::Added));
+        assert_eq!(kind(b.apply(&k, seen(&v1))), Some(WatchEventType::Added));
         let (_, v2) = pod("a", json!({"app": "x"}), "Running");
-        assert_eq!(kind(b.apply(&k, &v2)), None);
+        assert_eq!(kind(b.apply(&k, seen(&v2))), None);
         // The snapshot still shows the newest object.
-        assert_eq!(b.snapshot().items[0].object.as_deref(), Some(&*v2));
+        let newest = b.snapshot().items[0]
+            .object
+            .as_ref()
+            .map(ObjectJson::to_value);
+        assert_eq!(newest, Some(v2));
         let (_, v3) = pod("a", json!({"app": "y"}), "Running");
-        assert_eq!(kind(b.apply(&k, &v3)), Some(WatchEventType::Modified));
+        assert_eq!(kind(b.apply(&k, seen(&v3))), Some(WatchEventType::Modified));
         assert_eq!(kind(b.remove(&k, None)), Some(WatchEventType::Deleted));
     }
 
@@ -272,18 +303,18 @@ mod tests {
     fn without_a_filter_any_change_of_the_object_is_modified() {
         let mut b = binding(None, true, EventTypes::ALL);
         let (k, v1) = pod("a", json!({}), "Pending");
-        b.apply(&k, &v1);
+        b.apply(&k, seen(&v1));
         let (_, v2) = pod("a", json!({}), "Running");
-        assert_eq!(kind(b.apply(&k, &v2)), Some(WatchEventType::Modified));
-        assert_eq!(kind(b.apply(&k, &v2)), None);
+        assert_eq!(kind(b.apply(&k, seen(&v2))), Some(WatchEventType::Modified));
+        assert_eq!(kind(b.apply(&k, seen(&v2))), None);
     }
 
     #[test]
     fn unsubscribed_event_types_still_update_the_snapshot() {
         let mut b = binding(None, true, EventTypes::from_types(&[WatchEventType::Added]));
         let (k, v1) = pod("a", json!({}), "Pending");
-        assert_eq!(kind(b.apply(&k, &v1)), Some(WatchEventType::Added));
-        assert_eq!(kind(b.remove(&k, Some(&v1))), None);
+        assert_eq!(kind(b.apply(&k, seen(&v1))), Some(WatchEventType::Added));
+        assert_eq!(kind(b.remove(&k, Some(seen(&v1)))), None);
         assert!(b.snapshot().items.is_empty());
         assert_eq!(b.snapshot().seq, 2);
     }
@@ -292,7 +323,7 @@ mod tests {
     fn without_full_objects_only_the_filter_result_is_kept() {
         let mut b = binding(Some(".metadata.name"), false, EventTypes::ALL);
         let (k, v1) = pod("a", json!({}), "Pending");
-        match b.apply(&k, &v1) {
+        match b.apply(&k, seen(&v1)) {
             Some(KubeEvent::Event {
                 object,
                 filter_result,
@@ -311,16 +342,15 @@ mod tests {
                 filter_result: Some(json!("a"))
             }]
         );
-        assert_eq!(Arc::strong_count(&v1), 1);
     }
 
     #[test]
     fn deleted_carries_the_last_state_sent_by_the_server() {
         let mut b = binding(Some(".metadata.labels"), true, EventTypes::ALL);
         let (k, v1) = pod("a", json!({"app": "x"}), "Pending");
-        b.apply(&k, &v1);
+        b.apply(&k, seen(&v1));
         let (_, last) = pod("a", json!({"app": "z"}), "Succeeded");
-        match b.remove(&k, Some(&last)) {
+        match b.remove(&k, Some(seen(&last))) {
             Some(KubeEvent::Event {
                 object,
                 filter_result,
@@ -328,7 +358,7 @@ mod tests {
                 ..
             }) => {
                 assert_eq!(watch_event, WatchEventType::Deleted);
-                assert_eq!(object.as_deref(), Some(&*last));
+                assert_eq!(object.map(|o| o.to_value()), Some(last));
                 assert_eq!(filter_result, Some(json!({"app": "z"})));
             }
             other => panic!("unexpected {other:?}"),
@@ -346,7 +376,7 @@ mod tests {
         );
         b.namespaces_pending = true;
         let (k, v1) = pod("a", json!({}), "Pending");
-        assert!(b.apply(&k, &v1).is_none());
+        assert!(b.apply(&k, seen(&v1)).is_none());
         assert!(b.try_synchronize().is_none());
         b.namespaces_pending = false;
         assert_eq!(
@@ -363,8 +393,8 @@ mod tests {
     fn forgetting_objects_emits_nothing_and_sorts_remaining_by_namespace_and_name() {
         let mut b = binding(Some(".metadata.name"), false, EventTypes::ALL);
         for (ns, name) in [("b", "1"), ("a", "2"), ("a", "1"), ("c", "0")] {
-            let obj = Arc::new(json!({"metadata": {"namespace": ns, "name": name}}));
-            b.apply(&ObjectKey::of(&obj), &obj);
+            let obj = json!({"metadata": {"namespace": ns, "name": name}});
+            b.apply(&ObjectKey::of(&obj), seen(&obj));
         }
         b.forget(|k| k.namespace == "c");
         let names: Vec<_> = b

@@ -1,7 +1,6 @@
 //! What the manager hands to its owner: events, synchronizations and snapshots.
 
-use std::sync::Arc;
-
+use binding_context::ObjectJson;
 use serde_json::Value;
 
 use crate::spec::{BindingId, WatchEventType};
@@ -36,7 +35,7 @@ impl ObjectKey {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SnapshotItem {
     /// The full object (shared with the watch cache); `None` with `keepFullObjectsInMemory: false`.
-    pub object: Option<Arc<Value>>,
+    pub object: Option<ObjectJson>,
     /// The jq filter result; `None` without a jqFilter.
     pub filter_result: Option<Value>,
 }
@@ -71,7 +70,7 @@ pub enum KubeEvent {
         key: ObjectKey,
         /// The object at the time of the event (last state for Deleted); `None` with
         /// `keepFullObjectsInMemory: false`.
-        object: Option<Arc<Value>>,
+        object: Option<ObjectJson>,
         /// The jq filter result; `None` without a jqFilter.
         filter_result: Option<Value>,
         /// Sequence number of the change; snapshots with a `seq` at least this large include it.

@@ -1,7 +1,8 @@
 //! Kubernetes side of hook bindings: kind discovery, shared watches, per-binding caches, events and snapshots.
 //!
 //! [`KubeEventsManager::start_binding`] resolves a [`BindingSpec`] to watches (shared between identical
-//! bindings), keeps each object once, computes each binding's jq filter result and checksum, and sends
+//! bindings), keeps each object once (as compact JSON text, [`binding_context::ObjectJson`], and only while a
+//! binding wants full objects), computes each binding's jq filter result and checksum, and sends
 //! [`KubeEvent`]s in order through a bounded channel. [`KubeEventsManager::snapshot`] gives the objects a hook
 //! sees at run time.
 
@@ -19,6 +20,7 @@ mod state;
 mod watch;
 
 pub use binding::EventTiming;
+pub use binding_context::ObjectJson;
 pub use error::Error;
 pub use event::{KubeEvent, ObjectKey, Snapshot, SnapshotItem};
 pub use manager::{KubeEventsManager, ManagerConfig};

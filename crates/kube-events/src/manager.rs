@@ -100,7 +100,7 @@ impl Shared {
     pub(crate) fn handle(
         &self,
         key: &WatchKey,
-        event: kube::runtime::watcher::Event<Arc<serde_json::Value>>,
+        event: kube::runtime::watcher::Event<serde_json::Value>,
     ) {
         let mut state = self.lock();
         let mut out = Vec::new();

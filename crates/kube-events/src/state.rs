@@ -7,12 +7,13 @@ use std::collections::hash_map::Entry as MapEntry;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
+use binding_context::ObjectJson;
 use kube::runtime::watcher::Event;
 use serde_json::Value;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::binding::{BindingState, EventTiming};
+use crate::binding::{BindingState, EventTiming, Observed};
 use crate::event::{KubeEvent, ObjectKey, Snapshot};
 use crate::spec::BindingId;
 use crate::watch::{WatchKey, WatchState};
@@ -58,7 +59,7 @@ impl State {
     pub(crate) fn on_event(
         &mut self,
         key: &WatchKey,
-        event: Event<Arc<Value>>,
+        event: Event<Value>,
         out: &mut Vec<KubeEvent>,
     ) {
         let Some(watch) = self.watches.get_mut(key) else {
@@ -67,33 +68,36 @@ impl State {
         match event {
             Event::Apply(object) => {
                 let okey = ObjectKey::of(&object);
-                watch
-                    .objects
-                    .insert(okey.clone(), watch.keep_full.then(|| Arc::clone(&object)));
+                let full = watch.keep_full.then(|| ObjectJson::from_value(&object));
+                let seen = Observed::new(&object, full.as_ref());
                 for id in &watch.subscribers {
                     if let Some(b) = self.bindings.get_mut(id) {
-                        out.extend(b.apply(&okey, &object));
+                        out.extend(b.apply(&okey, seen));
                     }
                 }
+                watch.objects.insert(okey, full);
             }
             Event::Delete(object) => {
                 let okey = ObjectKey::of(&object);
                 watch.objects.remove(&okey);
+                let full = watch.keep_full.then(|| ObjectJson::from_value(&object));
+                let seen = Observed::new(&object, full.as_ref());
                 for id in &watch.subscribers {
                     if let Some(b) = self.bindings.get_mut(id) {
-                        out.extend(b.remove(&okey, Some(&object)));
+                        out.extend(b.remove(&okey, Some(seen)));
                     }
                 }
             }
             Event::Init => watch.relist = Some(Vec::new()),
-            Event::InitApply(object) => watch.relist.get_or_insert_with(Vec::new).push(object),
+            Event::InitApply(object) => watch
+                .relist
+                .get_or_insert_with(Vec::new)
+                .push((ObjectKey::of(&object), ObjectJson::from_value(&object))),
             Event::InitDone => {
                 let listed = watch.relist.take().unwrap_or_default();
-                let listed: Vec<(ObjectKey, Arc<Value>)> =
-                    listed.into_iter().map(|o| (ObjectKey::of(&o), o)).collect();
                 let fresh: BTreeSet<&ObjectKey> = listed.iter().map(|(k, _)| k).collect();
                 // Objects that vanished while the watch was broken: Deleted with their cached state.
-                let gone: Vec<(ObjectKey, Option<Arc<Value>>)> = watch
+                let gone: Vec<(ObjectKey, Option<ObjectJson>)> = watch
                     .objects
                     .iter()
                     .filter(|(k, _)| !fresh.contains(k))
@@ -101,22 +105,26 @@ impl State {
                     .collect();
                 for (okey, last) in gone {
                     watch.objects.remove(&okey);
+                    let value = last.as_ref().map(ObjectJson::to_value);
+                    let seen = value.as_ref().map(|v| Observed::new(v, last.as_ref()));
                     for id in &watch.subscribers {
                         if let Some(b) = self.bindings.get_mut(id) {
-                            out.extend(b.remove(&okey, last.as_ref()));
+                            out.extend(b.remove(&okey, seen));
                         }
                     }
                 }
                 // Everything listed: each binding's checksum decides Added, Modified or nothing.
-                for (okey, object) in listed {
+                // One object is parsed at a time.
+                for (okey, json) in listed {
+                    let value = json.to_value();
+                    let full = watch.keep_full.then_some(json);
+                    let seen = Observed::new(&value, full.as_ref());
                     for id in &watch.subscribers {
                         if let Some(b) = self.bindings.get_mut(id) {
-                            out.extend(b.apply(&okey, &object));
+                            out.extend(b.apply(&okey, seen));
                         }
                     }
-                    watch
-                        .objects
-                        .insert(okey, watch.keep_full.then_some(object));
+                    watch.objects.insert(okey, full);
                 }
                 watch.synced = true;
                 for id in &watch.subscribers {
@@ -164,15 +172,16 @@ impl State {
                     b.pending.insert(key);
                     return Subscribed::Ready;
                 }
-                let cached: Option<Vec<(ObjectKey, Arc<Value>)>> = watch
+                let cached: Option<Vec<(ObjectKey, ObjectJson)>> = watch
                     .objects
                     .iter()
-                    .map(|(k, o)| o.as_ref().map(|o| (k.clone(), Arc::clone(o))))
+                    .map(|(k, o)| o.as_ref().map(|o| (k.clone(), o.clone())))
                     .collect();
                 match cached {
                     Some(objects) => {
                         for (okey, object) in objects {
-                            out.extend(b.apply(&okey, &object));
+                            let value = object.to_value();
+                            out.extend(b.apply(&okey, Observed::new(&value, Some(&object))));
                         }
                         out.extend(b.try_synchronize());
                         Subscribed::Ready
@@ -294,8 +303,8 @@ mod tests {
         }
     }
 
-    fn cm(name: &str, data: &str) -> Arc<Value> {
-        Arc::new(json!({"metadata": {"namespace": "ns", "name": name}, "data": {"x": data}}))
+    fn cm(name: &str, data: &str) -> Value {
+        json!({"metadata": {"namespace": "ns", "name": name}, "data": {"x": data}})
     }
 
     fn state_with(bindings: &[(&str, bool)]) -> (State, Vec<KubeEvent>) {
@@ -319,7 +328,7 @@ mod tests {
         (state, out)
     }
 
-    fn list(state: &mut State, objects: Vec<Arc<Value>>) -> Vec<KubeEvent> {
+    fn list(state: &mut State, objects: Vec<Value>) -> Vec<KubeEvent> {
         let mut out = Vec::new();
         state.on_event(&key(), Event::Init, &mut out);
         for o in objects {
@@ -377,7 +386,8 @@ mod tests {
         let KubeEvent::Event { object, .. } = &out[0] else {
             panic!("not an event")
         };
-        assert_eq!(object.as_deref(), Some(&*cm("gone", "1")));
+        let last = object.as_ref().map(ObjectJson::to_value);
+        assert_eq!(last, Some(cm("gone", "1")));
         // Listing the same again changes nothing.
         let out = list(
             &mut state,
@@ -410,7 +420,7 @@ mod tests {
             .snapshot(&BindingId::new("a"))
             .and_then(|s| s.items[0].object.clone());
         let late = state.snapshot(&id).and_then(|s| s.items[0].object.clone());
-        assert!(matches!((a, late), (Some(a), Some(l)) if Arc::ptr_eq(&a, &l)));
+        assert!(matches!((a, late), (Some(a), Some(l)) if a.same_text(&l)));
     }
 
     #[test]

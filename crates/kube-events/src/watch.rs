@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
+use binding_context::ObjectJson;
 use futures::StreamExt;
 use kube::api::{Api, DynamicObject};
 use kube::runtime::watcher;
@@ -36,9 +37,10 @@ pub(crate) struct WatchKey {
 /// A watch's cache and subscribers, kept under the manager's lock.
 pub(crate) struct WatchState {
     /// Every object the watch sees; the object itself only while some subscriber keeps full objects.
-    pub(crate) objects: BTreeMap<ObjectKey, Option<Arc<Value>>>,
-    /// Objects of a re-list in progress.
-    pub(crate) relist: Option<Vec<Arc<Value>>>,
+    pub(crate) objects: BTreeMap<ObjectKey, Option<ObjectJson>>,
+    /// Objects of a re-list in progress, as compact JSON until the list is complete: a list of
+    /// thousands of objects never holds their parsed trees at once.
+    pub(crate) relist: Option<Vec<(ObjectKey, ObjectJson)>>,
     pub(crate) keep_full: bool,
     /// Whether the first list finished.
     pub(crate) synced: bool,
@@ -80,9 +82,9 @@ impl Default for WatchBackoff {
 }
 
 /// Drops `managedFields` and turns the object into JSON.
-pub(crate) fn to_value(mut object: DynamicObject) -> Arc<Value> {
+pub(crate) fn to_value(mut object: DynamicObject) -> Value {
     object.metadata.managed_fields = None;
-    Arc::new(serde_json::to_value(object).unwrap_or(Value::Null))
+    serde_json::to_value(object).unwrap_or(Value::Null)
 }
 
 /// Follows one watch until cancelled: events go to the manager's state, errors are counted and retried.

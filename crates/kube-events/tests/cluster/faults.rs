@@ -15,9 +15,9 @@ fn apply_seen(seen: &mut BTreeMap<String, String>, ev: &KubeEvent) {
     };
     let data = object
         .as_ref()
-        .and_then(|o| o["data"]["x"].as_str())
-        .unwrap_or_default()
-        .to_owned();
+        .map(|o| o.to_value())
+        .and_then(|o| o["data"]["x"].as_str().map(str::to_owned))
+        .unwrap_or_default();
     match watch_event {
         WatchEventType::Added => {
             assert!(
@@ -65,7 +65,7 @@ async fn no_event_is_lost_or_duplicated_when_watches_break_history_is_forgotten_
         .items
         .iter()
         .map(|i| {
-            let o = i.object.as_ref().unwrap();
+            let o = i.object.as_ref().unwrap().to_value();
             (
                 o["metadata"]["name"].as_str().unwrap().to_owned(),
                 o["data"]["x"].as_str().unwrap().to_owned(),

@@ -20,15 +20,15 @@ async fn scenario_6_filtered_pods_sync_sorted_and_only_label_changes_are_modifie
         .map(|i| i.filter_result.clone().unwrap())
         .collect();
     assert_eq!(results, [json!({"app": "a"}), json!({"app": "b"})]);
-    assert!(
-        snap.items
-            .iter()
-            .all(|i| i.object.as_ref().is_some_and(|o| o["kind"] == "Pod"))
-    );
     assert!(snap.items.iter().all(|i| {
         i.object
             .as_ref()
-            .is_some_and(|o| o["metadata"].get("managedFields").is_none())
+            .is_some_and(|o| o.to_value()["kind"] == "Pod")
+    }));
+    assert!(snap.items.iter().all(|i| {
+        i.object
+            .as_ref()
+            .is_some_and(|o| o.to_value()["metadata"].get("managedFields").is_none())
     }));
 
     pod(&client, "default", "c", json!({"app": "c"})).await;
@@ -83,7 +83,7 @@ async fn scenario_6_filtered_pods_sync_sorted_and_only_label_changes_are_modifie
     let KubeEvent::Event { object, .. } = ev else {
         unreachable!()
     };
-    assert_eq!(object.unwrap()["metadata"]["labels"]["app"], "z");
+    assert_eq!(object.unwrap().to_value()["metadata"]["labels"]["app"], "z");
     assert_eq!(m.snapshot(&id).unwrap().items.len(), 2);
     m.shutdown().await;
 }
@@ -286,7 +286,7 @@ async fn scenario_16_namespace_and_name_selectors_make_one_watch_per_pair() {
         .items
         .iter()
         .map(|i| {
-            let o = i.object.as_ref().unwrap();
+            let o = i.object.as_ref().unwrap().to_value();
             format!(
                 "{}/{}",
                 o["metadata"]["namespace"].as_str().unwrap(),

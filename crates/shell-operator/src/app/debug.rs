@@ -49,7 +49,7 @@ impl DebugSource for EngineDebugSource {
                         map.insert("filterResult".into(), filter_result.as_ref().clone());
                     }
                     if let Some(object) = &item.object {
-                        map.insert("object".into(), object.as_ref().clone());
+                        map.insert("object".into(), object.to_value());
                     }
                     Value::Object(map)
                 })
