@@ -126,7 +126,7 @@ impl BindingState {
             }) {
                 Ok(out) => (Some(out.result), out.checksum),
                 Err(err) => {
-                    tracing::error!(binding = %self.id, object = ?key, error = %err, "jqFilter failed, object ignored");
+                    tracing::error!(binding = %self.id, object = ?key, error = %error_report::Report(&err), "jqFilter failed, object ignored");
                     return None;
                 }
             },

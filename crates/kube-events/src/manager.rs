@@ -297,7 +297,7 @@ impl KubeEventsManager {
                 Ok(()) => return Ok(()),
                 Err(err @ (Error::KindNotFound { .. } | Error::Discovery { .. })) => {
                     on_error(&err);
-                    tracing::warn!(binding = %id, error = %err, retry_in = ?delay, "enable kubernetes binding failed");
+                    tracing::warn!(binding = %id, error = %error_report::Report(&err), retry_in = ?delay, "enable kubernetes binding failed");
                     tokio::select! {
                         () = self.shared.cancel.cancelled() => return Err(Error::ShutDown),
                         () = tokio::time::sleep(delay) => {}

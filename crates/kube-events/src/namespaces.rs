@@ -78,7 +78,7 @@ pub(crate) async fn run(
             Some(Err(err)) => {
                 let error_type = WatchErrorType::classify(&err);
                 shared.sink.watch_error(error_type);
-                tracing::warn!(binding = %id, error_type = error_type.as_str(), error = %err, "namespace watch failed");
+                tracing::warn!(binding = %id, error_type = error_type.as_str(), error = %error_report::Report(&err), "namespace watch failed");
                 tokio::select! {
                     () = cancel.cancelled() => return,
                     () = tokio::time::sleep(delay) => {}

@@ -133,7 +133,7 @@ pub(crate) async fn run(
                     shared.sink.watch_error(error_type);
                     tracing::warn!(
                         resource = %key.plural, namespace = %key.namespace, error_type = error_type.as_str(),
-                        error = %err, retry_in = ?delay, "watch failed"
+                        error = %error_report::Report(&err), retry_in = ?delay, "watch failed"
                     );
                     tokio::select! {
                         () = cancel.cancelled() => return,

@@ -41,7 +41,7 @@ pub async fn watch(api: Api<ConfigMap>, name: String, live: Arc<Live>, cancel: C
         let data = match event {
             None => return,
             Some(Err(e)) => {
-                tracing::warn!(configmap = name, error = %e, "watch ConfigMap failed, retrying");
+                tracing::warn!(configmap = name, error = %error_report::Report(&e), "watch ConfigMap failed, retrying");
                 continue;
             }
             Some(Ok(Event::Init)) => {
@@ -73,7 +73,7 @@ fn apply(live: &Live, name: &str, data: &BTreeMap<String, String>) -> Option<App
         Err(e @ (ApplyError::ConfigMap(_) | ApplyError::Values(_))) => {
             tracing::error!(
                 configmap = name,
-                error = %e,
+                error = %error_report::Report(&e),
                 "ConfigMap is invalid, the last good config values stay in effect"
             );
             None
@@ -86,7 +86,7 @@ pub async fn recalculate(live: &Live, cancel: &CancellationToken) {
     match live.recalculate_enabled(cancel).await {
         Ok(enabled) => tracing::info!(?enabled, "enabled modules calculated"),
         Err(e) => tracing::error!(
-            error = %e,
+            error = %error_report::Report(&e),
             "enabled modules calculation failed, the previous list stays in effect"
         ),
     }

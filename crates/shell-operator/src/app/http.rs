@@ -34,7 +34,7 @@ pub async fn start(
     let router = Routes::new(state).into_router();
     tracker.spawn(async move {
         if let Err(e) = operator_http::serve(listener, router, cancel).await {
-            tracing::error!(error = %e, "http server stopped");
+            tracing::error!(error = %error_report::Report(&e), "http server stopped");
         }
     });
     Ok(addr)
