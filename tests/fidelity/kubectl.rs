@@ -1,6 +1,7 @@
 //! The real kubectl binary against the embedded server, with no extra flags.
 
 use std::io::Write as _;
+use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -13,6 +14,7 @@ use crate::common::cluster;
 pub(crate) struct Kubectl {
     pub(crate) cluster: EmbeddedCluster,
     cache: tempfile::TempDir,
+    binary: PathBuf,
 }
 
 /// What one kubectl run printed.
@@ -23,10 +25,17 @@ pub(crate) struct Output {
 }
 
 impl Kubectl {
+    /// The `kubectl` on `PATH`.
     pub(crate) async fn new() -> Self {
+        Self::with_binary(PathBuf::from("kubectl")).await
+    }
+
+    /// A given kubectl binary.
+    pub(crate) async fn with_binary(binary: PathBuf) -> Self {
         Self {
             cluster: cluster().await,
             cache: tempfile::tempdir().unwrap(),
+            binary,
         }
     }
 
@@ -36,7 +45,8 @@ impl Kubectl {
             .into_iter()
             .chain(args.iter().copied())
             .collect();
-        let mut cmd = Command::from(integration_tests::kubectl_command(
+        let mut cmd = Command::from(integration_tests::kubectl_binary_command(
+            &self.binary,
             self.cluster.kubeconfig_path(),
             &args,
         ));
@@ -148,7 +158,10 @@ async fn kubectl_uses_aggregated_discovery_without_falling_back() {
 
 #[tokio::test]
 async fn kubectl_apply_twice_then_patch_and_scale() {
-    let k = Kubectl::new().await;
+    apply_twice_then_patch_and_scale(&Kubectl::new().await).await;
+}
+
+pub(crate) async fn apply_twice_then_patch_and_scale(k: &Kubectl) {
     let file = k.manifest(DEPLOYMENT);
     let path = file.path().to_str().unwrap();
     assert!(
@@ -204,7 +217,10 @@ async fn kubectl_apply_twice_then_patch_and_scale() {
 
 #[tokio::test]
 async fn kubectl_server_side_apply_and_label_selectors() {
-    let k = Kubectl::new().await;
+    server_side_apply_and_label_selectors(&Kubectl::new().await).await;
+}
+
+pub(crate) async fn server_side_apply_and_label_selectors(k: &Kubectl) {
     let file = k.manifest("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  labels: {app: web}\ndata: {x: '1'}\n");
     k.ok(&[
         "apply",
@@ -240,7 +256,10 @@ async fn kubectl_server_side_apply_and_label_selectors() {
 
 #[tokio::test]
 async fn kubectl_creates_crds_and_custom_resources() {
-    let k = Kubectl::new().await;
+    crds_and_custom_resources(&Kubectl::new().await).await;
+}
+
+pub(crate) async fn crds_and_custom_resources(k: &Kubectl) {
     let crd = k.manifest(CRD);
     k.ok(&["apply", "-f", crd.path().to_str().unwrap()]).await;
     k.ok(&[

@@ -18,6 +18,7 @@ mod crud;
 mod faults;
 mod field_validation;
 mod kubectl;
+mod kubectl_versions;
 mod lifecycle;
 mod reads;
 mod watch;

@@ -332,7 +332,12 @@ pub fn kubectl(kubeconfig: &Path, args: &[&str]) -> String {
 /// `kubectl --kubeconfig <kubeconfig> <args>`, with `$KUBECONFIG` removed so nothing else is read;
 /// async tests wrap it in `tokio::process::Command::from`.
 pub fn kubectl_command(kubeconfig: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new("kubectl");
+    kubectl_binary_command(Path::new("kubectl"), kubeconfig, args)
+}
+
+/// [`kubectl_command`] with a given kubectl binary (another version).
+pub fn kubectl_binary_command(binary: &Path, kubeconfig: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(binary);
     cmd.arg("--kubeconfig")
         .arg(kubeconfig)
         .args(args)

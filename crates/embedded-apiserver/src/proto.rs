@@ -302,27 +302,30 @@ pub fn to_json(body: &[u8]) -> Result<Value, ApiError> {
     Ok(Value::Object(obj))
 }
 
+/// Appends `n` as a protobuf varint.
+fn encode_varint(mut n: u64, out: &mut Vec<u8>) {
+    loop {
+        let b = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(b);
+            return;
+        }
+        out.push(b | 0x80);
+    }
+}
+
+/// Appends a length-delimited protobuf field (strings, bytes, messages).
+pub(crate) fn encode_field(number: u64, payload: &[u8], out: &mut Vec<u8>) {
+    encode_varint(number << 3 | 2, out);
+    encode_varint(payload.len() as u64, out);
+    out.extend_from_slice(payload);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn varint(mut n: u64, out: &mut Vec<u8>) {
-        loop {
-            let b = (n & 0x7f) as u8;
-            n >>= 7;
-            if n == 0 {
-                out.push(b);
-                return;
-            }
-            out.push(b | 0x80);
-        }
-    }
-
-    fn field(number: u64, payload: &[u8], out: &mut Vec<u8>) {
-        varint(number << 3 | 2, out);
-        varint(payload.len() as u64, out);
-        out.extend_from_slice(payload);
-    }
+    use super::{encode_field as field, encode_varint as varint};
 
     fn entry(k: &str, v: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();

@@ -65,6 +65,8 @@ pub(crate) enum Reply {
     Stream(futures::stream::BoxStream<'static, Bytes>),
     /// A JSON document of another media type than plain `application/json`.
     Typed(Value, &'static str),
+    /// A body that is not JSON, with its media type.
+    Encoded(Bytes, &'static str),
 }
 
 impl Reply {
@@ -85,6 +87,10 @@ impl Reply {
                 (200, Body::from(serde_json::to_vec(&v).unwrap_or_default()))
             }
             Reply::Bytes(code, b) => (code, Body::from(b)),
+            Reply::Encoded(b, media) => {
+                content_type = media;
+                (200, Body::from(b))
+            }
             Reply::Stream(lines) => (
                 200,
                 Body::from_stream(futures::StreamExt::map(lines, Ok::<_, Infallible>)),
@@ -266,6 +272,13 @@ async fn route(
             srv.store
                 .read(|s| discovery::resource_list(&s.registry, &g, &v)),
         ),
+        Route::OpenApiV2 => match openapi::v2(header_str(parts, header::ACCEPT)) {
+            openapi::V2::Protobuf(bytes, media) if parts.method == Method::GET => {
+                Ok(Reply::Encoded(bytes, media))
+            }
+            openapi::V2::Json(doc) => get_only(Some(doc)),
+            openapi::V2::Protobuf(..) => get_only(None),
+        },
         Route::OpenApiV3Root => get_only(Some(srv.store.read(|s| openapi::root(&s.registry)))),
         Route::OpenApiV3(g, v) => get_only(
             srv.store

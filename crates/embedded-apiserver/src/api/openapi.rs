@@ -1,5 +1,9 @@
 //! Just enough OpenAPI v3 for kubectl: every type's PATCH operation with `fieldValidation`,
 //! so kubectl validates server-side and computes client-side-apply patches from its own types.
+//!
+//! kubectl 1.27 and 1.28 read `/openapi/v2` (protobuf) instead and give up when it is missing;
+//! they get an OpenAPI v2 document with no paths and no definitions, so they skip client-side
+//! validation of types it does not describe and build patches from their compiled-in types.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 
@@ -13,6 +17,46 @@ fn gv_path(group: &str, version: &str) -> String {
     } else {
         format!("apis/{group}/{version}")
     }
+}
+
+/// The media type kubectl asks `/openapi/v2` for (Go's `mime` cannot parse it back, so the
+/// answer is `application/octet-stream`).
+const V2_PROTOBUF: &str = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf";
+
+/// What `/openapi/v2` answers, by the request's `Accept`.
+pub enum V2 {
+    /// gnostic's `openapi_v2.Document` in protobuf, with its media type.
+    Protobuf(bytes::Bytes, &'static str),
+    /// The same document as JSON.
+    Json(Value),
+}
+
+/// `/openapi/v2`: `{swagger: "2.0", info: {title: "Kubernetes", version}, paths: {}}`.
+pub fn v2(accept: &str) -> V2 {
+    let version = super::discovery::version();
+    let version = version["gitVersion"].as_str().unwrap_or("v1.33.0");
+    if accept.contains(V2_PROTOBUF) {
+        V2::Protobuf(v2_protobuf(version).into(), "application/octet-stream")
+    } else {
+        V2::Json(json!({
+            "swagger": "2.0",
+            "info": { "title": "Kubernetes", "version": version },
+            "paths": {},
+        }))
+    }
+}
+
+/// Protobuf fields: Document.swagger = 1, info = 2, paths = 8; Info.title = 1, version = 2.
+fn v2_protobuf(version: &str) -> Vec<u8> {
+    use crate::proto::encode_field;
+    let mut info = Vec::new();
+    encode_field(1, b"Kubernetes", &mut info);
+    encode_field(2, version.as_bytes(), &mut info);
+    let mut doc = Vec::new();
+    encode_field(1, b"2.0", &mut doc);
+    encode_field(2, &info, &mut doc);
+    encode_field(8, &[], &mut doc);
+    doc
 }
 
 /// `/openapi/v3`: one entry per served group/version.

@@ -15,6 +15,8 @@ pub enum Route {
     GroupVersion(String, String),
     /// A resource, collection, object or subresource.
     Resource(ResourcePath),
+    /// `/openapi/v2`.
+    OpenApiV2,
     /// `/openapi/v3`.
     OpenApiV3Root,
     /// `/openapi/v3/api/v1` or `/openapi/v3/apis/<group>/<version>`.
@@ -82,6 +84,7 @@ pub fn parse(path: &str) -> Route {
         ["version"] => Route::Version,
         ["healthz" | "livez" | "readyz", ..] => Route::Health,
         ["_embedded", "faults"] => Route::Faults,
+        ["openapi", "v2"] => Route::OpenApiV2,
         ["openapi", "v3"] => Route::OpenApiV3Root,
         ["openapi", "v3", "api", v] => Route::OpenApiV3(String::new(), (*v).to_owned()),
         ["openapi", "v3", "apis", g, v] => Route::OpenApiV3((*g).to_owned(), (*v).to_owned()),
