@@ -22,22 +22,17 @@
 //!
 //! let mut config = WebhooksConfig::default(); // then one field per flag
 //! config.namespace = "shell-operator".to_owned();
+//! let (registry, runs) = (engine.registry(), engine.direct_runs());
 //! let webhooks = match cluster {
 //!     // A real cluster reaches the servers through the Services.
-//!     None => {
-//!         Webhooks::start(config, engine.registry(), engine.direct_runs(), &client, &shutdown)
-//!             .await?
-//!     }
+//!     None => Webhooks::start(config, registry, runs, &client, &shutdown).await?,
 //!     // `--embedded-cluster`: route the Services to the bound addresses before registering,
 //!     // so the first call after registration already resolves.
 //!     Some(cluster) => {
-//!         let webhooks =
-//!             Webhooks::serve(config, engine.registry(), engine.direct_runs(), &shutdown).await?;
-//!         for endpoint in webhooks.endpoints() {
+//!         Webhooks::start_routed(config, registry, runs, &client, &shutdown, |endpoint| {
 //!             cluster.register_service(&endpoint.namespace, &endpoint.service_name, endpoint.addr);
-//!         }
-//!         webhooks.register(&client).await?;
-//!         webhooks
+//!         })
+//!         .await?
 //!     }
 //! };
 //! // ... run the engine until `shutdown` is cancelled, then:

@@ -64,8 +64,7 @@ async fn read_ca(settings: &ServerSettings, role: ServerRole) -> Result<Vec<u8>,
 
 impl Webhooks {
     /// Serves and registers: [`Webhooks::serve`] then [`Webhooks::register`]. With an embedded
-    /// cluster, call the two steps yourself and route the Services in between (see the crate
-    /// docs), so no request is made before its Service resolves.
+    /// cluster, use [`Webhooks::start_routed`] so no request is made before its Service resolves.
     pub async fn start(
         config: WebhooksConfig,
         registry: &HookRegistry,
@@ -73,7 +72,24 @@ impl Webhooks {
         client: &kube::Client,
         shutdown: &CancellationToken,
     ) -> Result<Webhooks, WebhooksError> {
+        Webhooks::start_routed(config, registry, direct_runs, client, shutdown, |_| {}).await
+    }
+
+    /// [`Webhooks::start`] that calls `route` with each served endpoint between serving and
+    /// registering, e.g. `EmbeddedCluster::register_service`, so the first call the API server
+    /// makes after registration already resolves.
+    pub async fn start_routed(
+        config: WebhooksConfig,
+        registry: &HookRegistry,
+        direct_runs: DirectRuns,
+        client: &kube::Client,
+        shutdown: &CancellationToken,
+        mut route: impl FnMut(&ServiceEndpoint),
+    ) -> Result<Webhooks, WebhooksError> {
         let webhooks = Webhooks::serve(config, registry, direct_runs, shutdown).await?;
+        for endpoint in webhooks.endpoints() {
+            route(&endpoint);
+        }
         if let Err(err) = webhooks.register(client).await {
             webhooks.shutdown().await;
             return Err(err);

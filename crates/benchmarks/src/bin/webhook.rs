@@ -132,12 +132,17 @@ async fn main() -> anyhow::Result<()> {
     server.ca = Some(certs.ca.clone());
     server.listen_address = "127.0.0.1".to_owned();
     server.listen_port = 0;
-    let webhooks =
-        Webhooks::serve(config, engine.registry(), engine.direct_runs(), &shutdown).await?;
-    for endpoint in webhooks.endpoints() {
-        cluster.register_service(&endpoint.namespace, &endpoint.service_name, endpoint.addr);
-    }
-    webhooks.register(&client).await?;
+    let webhooks = Webhooks::start_routed(
+        config,
+        engine.registry(),
+        engine.direct_runs(),
+        &client,
+        &shutdown,
+        |endpoint| {
+            cluster.register_service(&endpoint.namespace, &endpoint.service_name, endpoint.addr);
+        },
+    )
+    .await?;
     let addr = webhooks
         .admission_addr()
         .context("the admission server runs")?;

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use embedded_apiserver::{EmbeddedCluster, EmbeddedConfig};
-use engine_webhooks::{Webhooks, WebhooksConfig};
+use engine_webhooks::{ServiceEndpoint, Webhooks, WebhooksConfig};
 use hook_engine::clock::SystemClock;
 use hook_engine::{Engine, EngineConfig, Extensions, LoadOptions, RunnerConfig, load_hooks};
 use hook_exec::{LogProxy, TmpFiles};
@@ -73,14 +73,16 @@ impl Operator {
         let client = cluster.client().unwrap();
         let (registry, runs) = (engine.registry(), engine.direct_runs());
         let webhooks = match startup {
-            Startup::RouteThenRegister => {
-                let webhooks = Webhooks::serve(config(&pki), registry, runs, &shutdown)
-                    .await
-                    .unwrap();
-                route(&cluster, &webhooks);
-                webhooks.register(&client).await.unwrap();
-                webhooks
-            }
+            Startup::RouteThenRegister => Webhooks::start_routed(
+                config(&pki),
+                registry,
+                runs,
+                &client,
+                &shutdown,
+                |endpoint| route_one(&cluster, endpoint),
+            )
+            .await
+            .unwrap(),
             Startup::OneCall => {
                 let webhooks = Webhooks::start(config(&pki), registry, runs, &client, &shutdown)
                     .await
@@ -183,7 +185,7 @@ impl Drop for Operator {
 /// How the operator under test starts its webhooks.
 #[derive(Debug, Clone, Copy)]
 pub enum Startup {
-    /// `Webhooks::serve`, route the Services in the cluster, `Webhooks::register`.
+    /// `Webhooks::start_routed`: the Services are routed in the cluster before registering.
     RouteThenRegister,
     /// `Webhooks::start`, then route the Services.
     OneCall,
@@ -191,9 +193,13 @@ pub enum Startup {
 
 fn route(cluster: &EmbeddedCluster, webhooks: &Webhooks) {
     for endpoint in webhooks.endpoints() {
-        assert_eq!(endpoint.namespace, NAMESPACE);
-        cluster.register_service(&endpoint.namespace, &endpoint.service_name, endpoint.addr);
+        route_one(cluster, &endpoint);
     }
+}
+
+fn route_one(cluster: &EmbeddedCluster, endpoint: &ServiceEndpoint) {
+    assert_eq!(endpoint.namespace, NAMESPACE);
+    cluster.register_service(&endpoint.namespace, &endpoint.service_name, endpoint.addr);
 }
 
 /// A hook engine over `<dir>/hooks` holding `hooks` (file name, script), loaded through

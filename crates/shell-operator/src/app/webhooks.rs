@@ -47,16 +47,22 @@ pub(super) async fn start(
         // pod's own; from a kubeconfig, its context's).
         client.default_namespace().clone_into(&mut config.namespace);
     }
-    let webhooks =
-        Webhooks::serve(config, engine.registry(), engine.direct_runs(), shutdown).await?;
-    if let Some(cluster) = cluster {
-        for endpoint in webhooks.endpoints() {
-            cluster.register_service(&endpoint.namespace, &endpoint.service_name, endpoint.addr);
-        }
-    }
-    if let Err(err) = webhooks.register(client).await {
-        webhooks.shutdown().await;
-        return Err(err.into());
-    }
+    let webhooks = Webhooks::start_routed(
+        config,
+        engine.registry(),
+        engine.direct_runs(),
+        client,
+        shutdown,
+        |endpoint| {
+            if let Some(cluster) = cluster {
+                cluster.register_service(
+                    &endpoint.namespace,
+                    &endpoint.service_name,
+                    endpoint.addr,
+                );
+            }
+        },
+    )
+    .await?;
     Ok(Some(webhooks))
 }
