@@ -25,20 +25,19 @@ async fn kubectl_1(minor: u32) -> Kubectl {
         binary.display()
     );
     let k = Kubectl::with_binary(binary).await;
-    let version = k.ok(&["version", "--client", "-o", "json"]).await;
+    let version = k.ok(&["version", "-o", "json"]).await;
     let version: serde_json::Value = serde_json::from_str(&version).unwrap();
     assert_eq!(
         version["clientVersion"]["minor"],
         minor.to_string(),
         "{version}"
     );
+    assert!(version["serverVersion"].is_object(), "{version}");
     k
 }
 
 async fn workflows(minor: u32) {
     let k = kubectl_1(minor).await;
-    let server = k.ok(&["version", "-o", "json"]).await;
-    assert!(server.contains("\"serverVersion\""), "{server}");
     apply_twice_then_patch_and_scale(&k).await;
     server_side_apply_and_label_selectors(&k).await;
     crds_and_custom_resources(&k).await;
