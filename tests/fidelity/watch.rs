@@ -264,3 +264,54 @@ async fn events_are_delivered_in_resource_version_order() {
         last = rv;
     }
 }
+
+/// client-go puts every informer of a process on one HTTP/2 connection; kube-apiserver allows
+/// 1000 streams on it, so 300 watches on one connection must all open and all see an event.
+#[tokio::test]
+async fn three_hundred_watches_share_one_http2_connection() {
+    use http_body_util::{BodyExt as _, Empty};
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+
+    const WATCHES: usize = 300;
+    let c = plain_cluster().await;
+    let tcp = tokio::net::TcpStream::connect(c.addr()).await.unwrap();
+    let (send, conn) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tcp))
+            .await
+            .unwrap();
+    let driver = tokio::spawn(conn);
+    let mut bodies = Vec::with_capacity(WATCHES);
+    for _ in 0..WATCHES {
+        let mut send = send.clone();
+        let request = http::Request::get(format!(
+            "http://{}/api/v1/namespaces/default/configmaps?watch=true",
+            c.addr()
+        ))
+        .body(Empty::<bytes::Bytes>::new())
+        .unwrap();
+        let response = tokio::time::timeout(WAIT, async {
+            send.ready().await.unwrap();
+            send.send_request(request).await.unwrap()
+        })
+        .await
+        .expect("the server accepts another stream on the connection");
+        assert_eq!(response.status(), 200);
+        bodies.push(response.into_body());
+    }
+    create_cm(&c.client().unwrap(), "default", "shared", json!({})).await;
+    for mut body in bodies {
+        let mut line = Vec::new();
+        while !line.ends_with(b"\n") {
+            let frame = tokio::time::timeout(WAIT, body.frame())
+                .await
+                .expect("event in time")
+                .expect("stream open")
+                .unwrap();
+            line.extend_from_slice(frame.data_ref().map_or(&[][..], |d| &d[..]));
+        }
+        let event: serde_json::Value = serde_json::from_slice(&line).unwrap();
+        assert_eq!(event["type"], "ADDED");
+        assert_eq!(event["object"]["metadata"]["name"], "shared");
+    }
+    driver.abort();
+}

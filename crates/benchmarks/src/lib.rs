@@ -56,6 +56,18 @@ pub fn rss_bytes() -> Option<u64> {
     proc_status_kib("VmRSS:").map(|kib| kib * 1024)
 }
 
+/// CPU time (user + system) this process has used so far, from `/proc/self/stat` (clock ticks of
+/// 10 ms on Linux, so only meaningful over hundreds of milliseconds).
+pub fn cpu_time() -> Option<std::time::Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let mut fields = rest.split_whitespace();
+    let utime: u64 = fields.nth(11)?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(std::time::Duration::from_millis((utime + stime) * 10))
+}
+
 /// Creates namespace `name` in the cluster `client` talks to.
 pub async fn create_namespace(client: &kube::Client, name: &str) -> Result<(), kube::Error> {
     use k8s_openapi::api::core::v1::Namespace;

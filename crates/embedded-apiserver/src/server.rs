@@ -12,6 +12,11 @@ use tokio_util::task::TaskTracker;
 
 use crate::api::{self, Server};
 
+/// Streams one HTTP/2 connection may carry at once: kube-apiserver's default
+/// (`--http2-max-streams-per-connection`), so a client-go process with hundreds of informers fits
+/// on one connection (hyper's own default is 200).
+const HTTP2_MAX_STREAMS: u32 = 1000;
+
 /// How long open connections get to finish after shutdown starts.
 const DRAIN: Duration = Duration::from_secs(2);
 
@@ -56,7 +61,8 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let service = hyper::service::service_fn(move |req| api::handle(srv.clone(), req));
-    let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder.http2().max_concurrent_streams(HTTP2_MAX_STREAMS);
     let conn = builder.serve_connection(TokioIo::new(io), service);
     tokio::pin!(conn);
     tokio::select! {
