@@ -175,6 +175,15 @@ fn check_schema(ctx: &WriteCtx, obj: &mut Value, name: &str) -> Result<(), ApiEr
     Err(ApiError::invalid(kind, group, name, message, causes))
 }
 
+/// Drops the fields a built-in type does not declare, as decoding into its Go struct does on the
+/// real server: whatever the `fieldValidation` directive, and whatever a mutating webhook added.
+fn drop_unknown_fields(rt: &ResourceType, obj: &mut Value) {
+    if let Some(find) = rt.unknown_fields {
+        let scan = find(obj);
+        crate::builtin_fields::prune(obj, &scan.unknown);
+    }
+}
+
 /// Defaults and checks a webhook configuration, as the real server does on every write.
 fn check_webhook_configuration(
     ctx: &WriteCtx,
@@ -215,6 +224,7 @@ fn defaults_on_create(rt: &ResourceType, obj: &mut Value, name: &str) {
 /// Validates and stores a new object (unless dry-run); returns what was (or would be) stored.
 pub fn create(txn: &mut Txn<'_>, ctx: &WriteCtx, mut obj: Value) -> Result<Arc<Value>, ApiError> {
     check_type(&ctx.rt, &mut obj)?;
+    drop_unknown_fields(&ctx.rt, &mut obj);
     let body_ns = meta_str(&obj, "namespace").unwrap_or_default().to_owned();
     if ctx.rt.namespaced {
         if !body_ns.is_empty() && body_ns != ctx.namespace {
@@ -359,6 +369,7 @@ pub fn update(
     part: Part,
 ) -> Result<Arc<Value>, ApiError> {
     check_type(&ctx.rt, &mut new)?;
+    drop_unknown_fields(&ctx.rt, &mut new);
     let name = meta_str(old, "name").unwrap_or_default().to_owned();
     match meta_str(&new, "name") {
         Some(n) if !n.is_empty() && n != name => {

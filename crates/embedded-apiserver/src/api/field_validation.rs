@@ -1,13 +1,18 @@
 //! `fieldValidation` (server-side field validation): what a create, update or patch does with
 //! fields the type does not declare and with fields a JSON body repeats.
 //!
-//! Unknown fields are known for custom resources with a structural schema (those pruning would
-//! drop; `x-kubernetes-preserve-unknown-fields` keeps them known). Built-in types have no type
-//! schemas here, so only their duplicate fields are reported. `Strict` fails the request as the
-//! real server does, `Warn` (the default) returns one `Warning` header per field, `Ignore` says
-//! nothing; in every mode unknown fields are pruned and the last of repeated fields is kept.
+//! Unknown fields are those pruning drops from custom resources with a structural schema
+//! (`x-kubernetes-preserve-unknown-fields` keeps them known) and those the `k8s-openapi` type of a
+//! built-in does not declare (`crate::builtin_fields`). `Strict` fails the request as the real
+//! server does, `Warn` (the default) returns one `Warning` header per field, `Ignore` says
+//! nothing; in every mode unknown fields are dropped from what is stored and the last of repeated
+//! fields is kept.
+//!
+//! Server-side apply is stricter, as on the real server: an apply configuration with a field the
+//! type does not declare is refused whatever the directive (500, `failed to create typed patch
+//! object`), because the field manager cannot represent it.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -54,8 +59,19 @@ impl Directive {
 
 /// The strict decoding errors of a create or update body: `unknown field "spec.foo"` and
 /// `duplicate field "spec.bar"`, as the real server words them.
+///
+/// For a built-in, the Go decoder finds both kinds in one pass: they come in document order, and
+/// a field both unknown and repeated is reported as unknown only. For a custom resource, repeated
+/// fields come from decoding and unknown ones from pruning after it, so they come in that order.
 fn body_errors(call: &Call<'_>, obj: &Value) -> Vec<String> {
     let mut errors = duplicate_fields(&call.content_type, &call.body);
+    if let Some(find) = call.rt.unknown_fields {
+        let unknown: Vec<String> = find(obj).unknown.iter().map(ToString::to_string).collect();
+        errors.retain(|e| !unknown.iter().any(|f| quoted_path(e) == Some(f.as_str())));
+        errors.extend(unknown.iter().map(|f| format!("unknown field \"{f}\"")));
+        let order = document_order(obj);
+        errors.sort_by_key(|e| quoted_path(e).and_then(|p| order.get(p).copied()));
+    }
     if let Some(schema) = &call.rt.schema {
         errors.extend(
             schema
@@ -65,6 +81,42 @@ fn body_errors(call: &Call<'_>, obj: &Value) -> Vec<String> {
         );
     }
     errors
+}
+
+/// The field path of an error such as `unknown field "spec.foo"`.
+fn quoted_path(error: &str) -> Option<&str> {
+    let (_, rest) = error.split_once('"')?;
+    rest.strip_suffix('"')
+}
+
+/// The position of every field path of `obj` in a depth-first walk of it, which for a parsed
+/// body is the order its fields were written in (a repeated key keeps its first position).
+fn document_order(obj: &Value) -> HashMap<String, usize> {
+    fn walk(v: &Value, path: &str, out: &mut HashMap<String, usize>) {
+        match v {
+            Value::Object(map) => {
+                for (k, child) in map {
+                    let p = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
+                    let next = out.len();
+                    out.entry(p.clone()).or_insert(next);
+                    walk(child, &p, out);
+                }
+            }
+            Value::Array(items) => {
+                for (i, child) in items.iter().enumerate() {
+                    walk(child, &format!("{path}[{i}]"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = HashMap::new();
+    walk(obj, "", &mut out);
+    out
 }
 
 /// Applies the directive to the body of a create or update (`obj` as parsed from it).
@@ -84,31 +136,88 @@ pub fn check_body(call: &Call<'_>, directive: Directive, obj: &Value) -> Result<
     })
 }
 
-/// Applies the directive to the result of a JSON or merge patch: repeated fields of the patch
-/// document and unknown fields of the patched object. `Strict` answers 422 Invalid on the field
-/// `patch` with the patched object as its value, as the real server does.
+/// What a `Strict` patch error shows as the invalid value: the patched object's JSON for JSON and
+/// merge patches, the patch itself as Go prints a map (`map[spec:map[replicaz:3]]`) for strategic
+/// merge patches, as the real server does.
+pub enum Shown<'a> {
+    /// The patched object.
+    Patched,
+    /// The strategic merge patch document.
+    StrategicPatch(&'a Value),
+}
+
+/// Applies the directive to the result of a JSON, merge or strategic merge patch: repeated
+/// fields of the patch document and unknown fields of the patched object. `Strict` answers 422
+/// Invalid on the field `patch`, as the real server does.
 pub fn check_patched(
     call: &Call<'_>,
     directive: Directive,
     patched: &Value,
+    shown: Shown<'_>,
 ) -> Result<(), ApiError> {
     if directive == Directive::Ignore {
         return Ok(());
     }
     let errors = body_errors(call, patched);
     report(call, directive, errors, |joined| {
-        let shown = serde_json::to_string(&Value::String(patched.to_string())).unwrap_or_default();
+        let value = match shown {
+            Shown::Patched => patched.to_string(),
+            Shown::StrategicPatch(patch) => k8s_patch::go_format(patch),
+        };
+        let quoted = serde_json::to_string(&Value::String(value)).unwrap_or_default();
         ApiError::invalid_causes(
             "",
             "",
             "",
             vec![Cause {
                 reason: "FieldValueInvalid".to_owned(),
-                message: format!("Invalid value: {shown}: strict decoding error: {joined}"),
+                message: format!("Invalid value: {quoted}: strict decoding error: {joined}"),
                 field: "patch".to_owned(),
             }],
         )
     })
+}
+
+/// Refuses an apply configuration with fields the type does not declare, as the real server's
+/// field manager does whatever the directive: 500 without a reason,
+/// `failed to create typed patch object (<ns>/<name>; <group>/<version>, Kind=<Kind>): <path>:
+/// field not declared in schema`, several fields as `errors:` with one line each.
+pub fn check_applied(call: &Call<'_>, applied: &Value) -> Result<(), ApiError> {
+    let rt = &call.rt;
+    let paths: Vec<String> = if let Some(find) = rt.unknown_fields {
+        let meta = crate::managed::patch_meta(rt);
+        find(applied)
+            .unknown
+            .iter()
+            .map(|p| p.apply_notation(applied, meta))
+            .collect()
+    } else if let Some(schema) = &rt.schema {
+        schema
+            .unknown_fields(applied)
+            .into_iter()
+            .map(|p| format!(".{p}"))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let problems: Vec<String> = paths
+        .iter()
+        .map(|p| format!("{p}: field not declared in schema"))
+        .collect();
+    let detail = match problems.as_slice() {
+        [] => return Ok(()),
+        [one] => one.clone(),
+        many => format!("errors:\n  {}", many.join("\n  ")),
+    };
+    let meta = |key: &str| applied["metadata"][key].as_str().unwrap_or_default();
+    Err(ApiError::unknown(format!(
+        "failed to create typed patch object ({}/{}; {}/{}, Kind={}): {detail}",
+        meta("namespace"),
+        meta("name"),
+        rt.group,
+        rt.version,
+        rt.kind
+    )))
 }
 
 fn report(
