@@ -502,6 +502,24 @@ pub fn update(
 mod tests {
     use super::*;
 
+    #[test]
+    fn unknown_fields_of_built_ins_are_dropped_and_custom_resources_left_to_their_schema() {
+        let registry = crate::resources::Registry::builtin();
+        let rt = registry.get("", "v1", "configmaps").unwrap();
+        let mut obj =
+            json!({ "metadata": { "name": "c", "nam": "x" }, "data": { "k": "v" }, "dataz": 1 });
+        drop_unknown_fields(&rt, &mut obj);
+        assert_eq!(
+            obj,
+            json!({ "metadata": { "name": "c" }, "data": { "k": "v" } })
+        );
+        let mut custom = (*rt).clone();
+        custom.unknown_fields = None;
+        let mut obj = json!({ "dataz": 1 });
+        drop_unknown_fields(&custom, &mut obj);
+        assert_eq!(obj, json!({ "dataz": 1 }));
+    }
+
     fn nested(levels: usize) -> Value {
         let mut v = json!("leaf");
         for i in 0..levels {

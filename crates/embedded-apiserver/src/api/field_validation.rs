@@ -19,6 +19,8 @@ use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 use super::Call;
+use super::warnings::Warnings;
+use crate::resources::ResourceType;
 use crate::status::{ApiError, Cause};
 
 /// The `fieldValidation` query parameter.
@@ -63,16 +65,16 @@ impl Directive {
 /// For a built-in, the Go decoder finds both kinds in one pass: they come in document order, and
 /// a field both unknown and repeated is reported as unknown only. For a custom resource, repeated
 /// fields come from decoding and unknown ones from pruning after it, so they come in that order.
-fn body_errors(call: &Call<'_>, obj: &Value) -> Vec<String> {
-    let mut errors = duplicate_fields(&call.content_type, &call.body);
-    if let Some(find) = call.rt.unknown_fields {
+fn body_errors(req: &Request<'_>, obj: &Value) -> Vec<String> {
+    let mut errors = duplicate_fields(req.content_type, req.body);
+    if let Some(find) = req.rt.unknown_fields {
         let unknown: Vec<String> = find(obj).unknown.iter().map(ToString::to_string).collect();
         errors.retain(|e| !unknown.iter().any(|f| quoted_path(e) == Some(f.as_str())));
         errors.extend(unknown.iter().map(|f| format!("unknown field \"{f}\"")));
         let order = document_order(obj);
         errors.sort_by_key(|e| quoted_path(e).and_then(|p| order.get(p).copied()));
     }
-    if let Some(schema) = &call.rt.schema {
+    if let Some(schema) = &req.rt.schema {
         errors.extend(
             schema
                 .unknown_fields(obj)
@@ -119,21 +121,63 @@ fn document_order(obj: &Value) -> HashMap<String, usize> {
     out
 }
 
+/// What field validation needs of a request.
+struct Request<'a> {
+    rt: &'a ResourceType,
+    content_type: &'a str,
+    body: &'a [u8],
+    warnings: &'a Warnings,
+}
+
+impl<'a> Request<'a> {
+    fn of(call: &'a Call<'_>) -> Self {
+        Self {
+            rt: &call.rt,
+            content_type: &call.content_type,
+            body: &call.body,
+            warnings: call.warnings,
+        }
+    }
+
+    fn check_body(&self, directive: Directive, obj: &Value) -> Result<(), ApiError> {
+        if directive == Directive::Ignore {
+            return Ok(());
+        }
+        let errors = body_errors(self, obj);
+        self.report(directive, errors, |joined| {
+            let kind = &self.rt.kind;
+            ApiError::bad_request(format!(
+                "{kind} in version \"{}\" cannot be handled as a {kind}: strict decoding error: {joined}",
+                self.rt.version
+            ))
+        })
+    }
+
+    fn report(
+        &self,
+        directive: Directive,
+        errors: Vec<String>,
+        strict: impl FnOnce(&str) -> ApiError,
+    ) -> Result<(), ApiError> {
+        if errors.is_empty() {
+            return Ok(());
+        }
+        match directive {
+            Directive::Strict => Err(strict(&errors.join(", "))),
+            Directive::Warn => {
+                self.warnings.add(errors);
+                Ok(())
+            }
+            Directive::Ignore => Ok(()),
+        }
+    }
+}
+
 /// Applies the directive to the body of a create or update (`obj` as parsed from it).
 /// `Strict` answers 400 BadRequest:
 /// `<Kind> in version "<v>" cannot be handled as a <Kind>: strict decoding error: <errors>`.
 pub fn check_body(call: &Call<'_>, directive: Directive, obj: &Value) -> Result<(), ApiError> {
-    if directive == Directive::Ignore {
-        return Ok(());
-    }
-    let errors = body_errors(call, obj);
-    report(call, directive, errors, |joined| {
-        let kind = &call.rt.kind;
-        ApiError::bad_request(format!(
-            "{kind} in version \"{}\" cannot be handled as a {kind}: strict decoding error: {joined}",
-            call.rt.version
-        ))
-    })
+    Request::of(call).check_body(directive, obj)
 }
 
 /// What a `Strict` patch error shows as the invalid value: the patched object's JSON for JSON and
@@ -158,8 +202,9 @@ pub fn check_patched(
     if directive == Directive::Ignore {
         return Ok(());
     }
-    let errors = body_errors(call, patched);
-    report(call, directive, errors, |joined| {
+    let req = Request::of(call);
+    let errors = body_errors(&req, patched);
+    req.report(directive, errors, |joined| {
         let value = match shown {
             Shown::Patched => patched.to_string(),
             Shown::StrategicPatch(patch) => k8s_patch::go_format(patch),
@@ -182,8 +227,7 @@ pub fn check_patched(
 /// field manager does whatever the directive: 500 without a reason,
 /// `failed to create typed patch object (<ns>/<name>; <group>/<version>, Kind=<Kind>): <path>:
 /// field not declared in schema`, several fields as `errors:` with one line each.
-pub fn check_applied(call: &Call<'_>, applied: &Value) -> Result<(), ApiError> {
-    let rt = &call.rt;
+pub fn check_applied(rt: &ResourceType, applied: &Value) -> Result<(), ApiError> {
     let paths: Vec<String> = if let Some(find) = rt.unknown_fields {
         let meta = crate::managed::patch_meta(rt);
         find(applied)
@@ -218,25 +262,6 @@ pub fn check_applied(call: &Call<'_>, applied: &Value) -> Result<(), ApiError> {
         rt.version,
         rt.kind
     )))
-}
-
-fn report(
-    call: &Call<'_>,
-    directive: Directive,
-    errors: Vec<String>,
-    strict: impl FnOnce(&str) -> ApiError,
-) -> Result<(), ApiError> {
-    if errors.is_empty() {
-        return Ok(());
-    }
-    match directive {
-        Directive::Strict => Err(strict(&errors.join(", "))),
-        Directive::Warn => {
-            call.warnings.add(errors);
-            Ok(())
-        }
-        Directive::Ignore => Ok(()),
-    }
 }
 
 /// `duplicate field "<path>"` for every key a JSON body repeats within one object; nothing for
@@ -349,6 +374,69 @@ mod tests {
         );
         assert!(duplicate_fields("application/yaml", body).is_empty());
         assert!(duplicate_fields("application/json", b"{not json").is_empty());
+    }
+
+    /// A Deployment body with two unknown fields and a repeated one between them.
+    const MISSPELLED: &[u8] =
+        br#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},
+        "spec":{"replicaz":3,"replicas":1,"replicas":2,
+        "template":{"spec":{"containers":[{"name":"a","imagez":"x"}]}}}}"#;
+
+    fn deployments() -> std::sync::Arc<ResourceType> {
+        crate::resources::Registry::builtin()
+            .get("apps", "v1", "deployments")
+            .unwrap()
+    }
+
+    /// The outcome of `directive` on [`MISSPELLED`], and the warnings it added.
+    fn check_misspelled(directive: Directive) -> (Result<(), ApiError>, usize) {
+        let rt = deployments();
+        let warnings = Warnings::default();
+        let req = Request {
+            rt: &rt,
+            content_type: "application/json",
+            body: MISSPELLED,
+            warnings: &warnings,
+        };
+        let obj: Value = serde_json::from_slice(MISSPELLED).unwrap();
+        let outcome = req.check_body(directive, &obj);
+        (outcome, warnings.header_values().len())
+    }
+
+    #[test]
+    fn strict_refuses_a_built_in_naming_every_field_in_document_order() {
+        let (outcome, warned) = check_misspelled(Directive::Strict);
+        let err = outcome.unwrap_err();
+        assert_eq!((err.code, err.reason, warned), (400, "BadRequest", 0));
+        assert_eq!(
+            err.message,
+            "Deployment in version \"v1\" cannot be handled as a Deployment: strict decoding error: \
+             unknown field \"spec.replicaz\", duplicate field \"spec.replicas\", \
+             unknown field \"spec.template.spec.containers[0].imagez\""
+        );
+    }
+
+    #[test]
+    fn warn_passes_a_built_in_with_a_warning_per_field_and_ignore_says_nothing() {
+        assert_eq!(check_misspelled(Directive::Warn), (Ok(()), 3));
+        assert_eq!(check_misspelled(Directive::Ignore), (Ok(()), 0));
+    }
+
+    #[test]
+    fn apply_configurations_with_undeclared_fields_get_the_field_managers_500() {
+        let rt = deployments();
+        let mut applied: Value = serde_json::from_slice(MISSPELLED).unwrap();
+        applied["metadata"]["namespace"] = serde_json::json!("ns");
+        let err = check_applied(&rt, &applied).unwrap_err();
+        assert_eq!((err.code, err.reason), (500, ""));
+        assert_eq!(
+            err.message,
+            "failed to create typed patch object (ns/d; apps/v1, Kind=Deployment): errors:\n  \
+             .spec.replicaz: field not declared in schema\n  \
+             .spec.template.spec.containers[name=\"a\"].imagez: field not declared in schema"
+        );
+        applied["spec"] = serde_json::json!({ "replicas": 1 });
+        assert_eq!(check_applied(&rt, &applied), Ok(()));
     }
 
     #[test]

@@ -113,7 +113,7 @@ pub async fn patch(call: &Call<'_>, name: &str) -> Result<Reply, ApiError> {
     if let Patch::Apply(applied) = &patch
         && sub != Some("scale")
     {
-        field_validation::check_applied(call, applied)?;
+        field_validation::check_applied(&call.rt, applied)?;
     }
     let mut ctx = call.write_ctx(call.params.dry_run);
     if matches!(patch, Patch::Apply(_)) {
