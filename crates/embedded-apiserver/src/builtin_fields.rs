@@ -6,6 +6,8 @@
 //! Map-typed fields (labels, `data`) take any key, and `RawExtension`, `JSON` and `FieldsV1` are
 //! kept whole, so they never report anything. The object itself is never rebuilt from the struct:
 //! pruning removes exactly the reported keys and leaves the rest of the user's object as sent.
+//! A scan costs about as much as cloning the object (9 µs for a typical Deployment, 0.7 µs for a
+//! ConfigMap, release build), so every write of a built-in pays it.
 
 use std::fmt;
 

@@ -12,8 +12,10 @@
 //! patch object`). Limits: apply error paths name keyed list items by one merge key
 //! (`containers[name="app"]`; the real server lists every key of multi-key lists such as ports)
 //! and custom resource list items by index; repeated keys of YAML bodies are not reported (the
-//! real server reports them by line); objects nested more than 100 levels deep are refused with
-//! 400 BadRequest, because clients could not parse them back.
+//! real server reports them by line); a built-in value of the wrong type (a string for
+//! `replicas`) is stored rather than refused, and unknown fields after it are not found; objects
+//! nested more than 100 levels deep are refused with 400 BadRequest, because clients could not
+//! parse them back.
 //!
 //! [`EmbeddedConfig::commit_observer`] is told the instant each change is committed, for measuring
 //! watch and informer latency from there.
