@@ -8,7 +8,7 @@ use kube::api::{Patch, PatchParams, PostParams, ValidationDirective};
 use serde_json::{Value, json};
 
 use crate::common::{api_status, plain_cluster, raw};
-use crate::field_validation::{gadget, gadget_crd, gadgets, warnings_of};
+use crate::field_validation::{GADGETS, gadget, gadget_crd, warnings_of, with_gadgets};
 use crate::kubectl::Kubectl;
 
 const DEPLOYMENTS: &str = "/apis/apps/v1/namespaces/default/deployments";
@@ -94,6 +94,41 @@ async fn built_in_strict_errors_come_in_document_order_and_unknown_wins_over_rep
     assert_eq!(
         status["message"],
         r#"ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: unknown field "dataz", duplicate field "immutable""#
+    );
+}
+
+#[tokio::test]
+async fn custom_resource_metadata_is_read_as_object_meta() {
+    let (c, api) = with_gadgets().await;
+    let mut obj = serde_json::to_value(gadget("g", json!({ "size": 1, "colour": "red" }))).unwrap();
+    obj["metadata"]["labelz"] = json!({ "a": "b" });
+    let body = serde_json::to_vec(&obj).unwrap();
+    let strict = format!("{GADGETS}?fieldValidation=Strict");
+    let (code, status) = raw(&c, "POST", &strict, "application/json", &body).await;
+    assert_eq!(code, 400);
+    assert_eq!(
+        status["message"],
+        r#"Gadget in version "v1" cannot be handled as a Gadget: strict decoding error: unknown field "metadata.labelz", unknown field "spec.colour""#
+    );
+    let ignore = format!("{GADGETS}?fieldValidation=Ignore");
+    let (code, created) = raw(&c, "POST", &ignore, "application/json", &body).await;
+    assert_eq!(code, 200, "{created}");
+    assert!(created["metadata"].get("labelz").is_none(), "{created}");
+    assert!(created["spec"].get("colour").is_none(), "{created}");
+    // Server-side apply names it too.
+    let status = api_status(
+        api.patch(
+            "g",
+            &PatchParams::apply("test"),
+            &Patch::Apply(&json!({ "apiVersion": "example.com/v1", "kind": "Gadget",
+                    "metadata": { "name": "g", "labelz": {} } })),
+        )
+        .await
+        .unwrap_err(),
+    );
+    assert_eq!(
+        status.message,
+        "failed to create typed patch object (/g; example.com/v1, Kind=Gadget): .metadata.labelz: field not declared in schema"
     );
 }
 
@@ -197,9 +232,8 @@ async fn strict_strategic_patches_show_the_patch_as_go_prints_it() {
 
 #[tokio::test]
 async fn server_side_apply_refuses_undeclared_fields_of_built_ins_and_custom_resources() {
-    let c = plain_cluster().await;
-    let client = c.client().unwrap();
-    let deployments = Api::<Deployment>::namespaced(client.clone(), "default");
+    let (c, api) = with_gadgets().await;
+    let deployments = Api::<Deployment>::namespaced(c.client().unwrap(), "default");
     let mut applied = misspelled("web");
     applied["metadata"]["namespace"] = json!("default");
     let params = PatchParams::apply("test").validation_strict();
@@ -218,11 +252,6 @@ async fn server_side_apply_refuses_undeclared_fields_of_built_ins_and_custom_res
     );
     assert!(deployments.get_opt("web").await.unwrap().is_none());
 
-    Api::<CustomResourceDefinition>::all(client.clone())
-        .create(&PostParams::default(), &gadget_crd())
-        .await
-        .unwrap();
-    let api = gadgets(client);
     let applied = gadget(
         "g",
         json!({ "size": 1, "colour": "red", "free": { "x": 1 } }),

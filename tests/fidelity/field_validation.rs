@@ -46,9 +46,9 @@ pub(crate) fn gadget(name: &str, spec: Value) -> DynamicObject {
     .unwrap()
 }
 
-const GADGETS: &str = "/apis/example.com/v1/namespaces/default/gadgets";
+pub(crate) const GADGETS: &str = "/apis/example.com/v1/namespaces/default/gadgets";
 
-async fn with_gadgets() -> (embedded_apiserver::EmbeddedCluster, Api<DynamicObject>) {
+pub(crate) async fn with_gadgets() -> (embedded_apiserver::EmbeddedCluster, Api<DynamicObject>) {
     let c = plain_cluster().await;
     let client = c.client().unwrap();
     Api::<CustomResourceDefinition>::all(client.clone())

@@ -1,5 +1,6 @@
-//! Unknown fields of built-in objects: what decoding into the type's `k8s-openapi` struct ignores,
-//! as the real server decodes built-ins into Go structs and drops what they do not declare.
+//! Unknown fields of built-in objects (and of every object's `metadata`): what decoding into the
+//! type's `k8s-openapi` struct ignores, as the real server decodes built-ins into Go structs (and
+//! custom resources' metadata into `ObjectMeta`) and drops what they do not declare.
 //!
 //! Each built-in row of the resource table names [`unknown_fields`] for its `k8s-openapi` type;
 //! `serde_ignored` reports every key the generated `Deserialize` impls route to `IgnoredAny`.
@@ -11,6 +12,7 @@
 
 use std::fmt;
 
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -132,6 +134,23 @@ where
         retyped = copy;
         &retyped
     };
+    scan::<T>(obj, T::KIND)
+}
+
+/// The unknown fields of an object's `metadata`, which the real server reads as an `ObjectMeta`
+/// whatever a custom resource's schema says.
+pub fn unknown_metadata_fields(obj: &Value) -> Scan {
+    let Some(meta) = obj.get("metadata") else {
+        return Scan::default();
+    };
+    let mut found = scan::<ObjectMeta>(meta, "ObjectMeta");
+    for path in &mut found.unknown {
+        path.0.insert(0, Step::Field("metadata".to_owned()));
+    }
+    found
+}
+
+fn scan<T: DeserializeOwned>(obj: &Value, kind: &str) -> Scan {
     if !obj.is_object() {
         return Scan::default();
     }
@@ -139,7 +158,7 @@ where
     let decoded: Result<T, _> =
         serde_ignored::deserialize(obj, |path| unknown.push(FieldPath::from_ignored(&path)));
     let error = decoded.err().map(|error| {
-        tracing::debug!(kind = T::KIND, %error, "built-in object does not decode into its type");
+        tracing::debug!(kind, %error, "object does not decode into its type");
         error.to_string()
     });
     Scan { unknown, error }
@@ -242,6 +261,18 @@ mod tests {
                 "spec.template.spec.containers[0].ports[1].proto",
             ]
         );
+    }
+
+    #[test]
+    fn metadata_is_read_as_object_meta_whatever_the_object() {
+        let obj = json!({ "apiVersion": "example.com/v1", "kind": "Widget",
+            "metadata": { "name": "w", "labelz": { "a": "b" }, "labels": { "any": "key" } },
+            "spec": { "anything": 1 } });
+        assert_eq!(
+            shown(&unknown_metadata_fields(&obj).unknown),
+            vec!["metadata.labelz"]
+        );
+        assert_eq!(unknown_metadata_fields(&json!({})), Scan::default());
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //!
 //! Writes honour `fieldValidation` (`Strict`, `Warn` by default, `Ignore`) for unknown fields of
 //! built-in objects (those their `k8s-openapi` type does not declare, metadata and status
-//! included), of custom resources with structural schemas, and for fields a JSON body repeats;
+//! included), of custom resources with structural schemas (their `metadata` read as an
+//! `ObjectMeta`, as the real server does), and for fields a JSON body repeats;
 //! unknown fields are never stored. Server-side apply refuses a configuration with undeclared
 //! fields whatever the directive, as the real field manager does (500, `failed to create typed
 //! patch object`). Limits: apply error paths name keyed list items by one merge key

@@ -176,12 +176,16 @@ fn check_schema(ctx: &WriteCtx, obj: &mut Value, name: &str) -> Result<(), ApiEr
 }
 
 /// Drops the fields a built-in type does not declare, as decoding into its Go struct does on the
-/// real server: whatever the `fieldValidation` directive, and whatever a mutating webhook added.
+/// real server, and those a custom resource's `metadata` has beyond `ObjectMeta` (its schema
+/// prunes the rest later): whatever the `fieldValidation` directive, and whatever a mutating
+/// webhook added.
 fn drop_unknown_fields(rt: &ResourceType, obj: &mut Value) {
-    if let Some(find) = rt.unknown_fields {
-        let scan = find(obj);
-        crate::builtin_fields::prune(obj, &scan.unknown);
-    }
+    let scan = match rt.unknown_fields {
+        Some(find) => find(obj),
+        None if rt.custom => crate::builtin_fields::unknown_metadata_fields(obj),
+        None => return,
+    };
+    crate::builtin_fields::prune(obj, &scan.unknown);
 }
 
 /// Defaults and checks a webhook configuration, as the real server does on every write.
@@ -503,7 +507,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn unknown_fields_of_built_ins_are_dropped_and_custom_resources_left_to_their_schema() {
+    fn unknown_fields_of_built_ins_are_dropped_and_of_custom_resources_only_metadata_ones() {
         let registry = crate::resources::Registry::builtin();
         let rt = registry.get("", "v1", "configmaps").unwrap();
         let mut obj =
@@ -515,9 +519,10 @@ mod tests {
         );
         let mut custom = (*rt).clone();
         custom.unknown_fields = None;
-        let mut obj = json!({ "dataz": 1 });
+        custom.custom = true;
+        let mut obj = json!({ "metadata": { "name": "c", "nam": "x" }, "dataz": 1 });
         drop_unknown_fields(&custom, &mut obj);
-        assert_eq!(obj, json!({ "dataz": 1 }));
+        assert_eq!(obj, json!({ "metadata": { "name": "c" }, "dataz": 1 }));
     }
 
     fn nested(levels: usize) -> Value {

@@ -64,7 +64,8 @@ impl Directive {
 ///
 /// For a built-in, the Go decoder finds both kinds in one pass: they come in document order, and
 /// a field both unknown and repeated is reported as unknown only. For a custom resource, repeated
-/// fields come from decoding and unknown ones from pruning after it, so they come in that order.
+/// fields come from decoding, then unknown ones of `metadata` (read as an `ObjectMeta`), then
+/// those pruning drops.
 fn body_errors(req: &Request<'_>, obj: &Value) -> Vec<String> {
     let mut errors = duplicate_fields(req.content_type, req.body);
     if let Some(find) = req.rt.unknown_fields {
@@ -73,6 +74,14 @@ fn body_errors(req: &Request<'_>, obj: &Value) -> Vec<String> {
         errors.extend(unknown.iter().map(|f| format!("unknown field \"{f}\"")));
         let order = document_order(obj);
         errors.sort_by_key(|e| quoted_path(e).and_then(|p| order.get(p).copied()));
+    }
+    if req.rt.custom {
+        let meta = crate::builtin_fields::unknown_metadata_fields(obj);
+        errors.extend(
+            meta.unknown
+                .iter()
+                .map(|f| format!("unknown field \"{f}\"")),
+        );
     }
     if let Some(schema) = &req.rt.schema {
         errors.extend(
@@ -236,9 +245,10 @@ pub fn check_applied(rt: &ResourceType, applied: &Value) -> Result<(), ApiError>
             .map(|p| p.apply_notation(applied, meta))
             .collect()
     } else if let Some(schema) = &rt.schema {
-        schema
-            .unknown_fields(applied)
-            .into_iter()
+        let meta = crate::builtin_fields::unknown_metadata_fields(applied).unknown;
+        meta.iter()
+            .map(ToString::to_string)
+            .chain(schema.unknown_fields(applied))
             .map(|p| format!(".{p}"))
             .collect()
     } else {
