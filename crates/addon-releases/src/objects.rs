@@ -77,10 +77,7 @@ pub enum ManifestError {
 
 impl ManifestObject {
     fn str_at(&self, pointer: &str) -> &str {
-        self.body
-            .pointer(pointer)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
+        crate::release::str_at(&self.body, pointer)
     }
 
     /// `apiVersion`.

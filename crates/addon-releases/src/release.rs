@@ -134,6 +134,14 @@ pub struct NewRevision<'a> {
     pub labels: BTreeMap<String, String>,
 }
 
+/// The string at a JSON pointer, empty when absent or not a string.
+pub(crate) fn str_at<'a>(value: &'a Value, pointer: &str) -> &'a str {
+    value
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+}
+
 /// Now, as Go's `time.Time` marshals (RFC 3339 with nanoseconds).
 pub(crate) fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
@@ -184,10 +192,7 @@ impl Release {
     }
 
     fn str_at(&self, pointer: &str) -> &str {
-        self.raw
-            .pointer(pointer)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
+        str_at(&self.raw, pointer)
     }
 
     /// `name`.
