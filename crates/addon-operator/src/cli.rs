@@ -116,6 +116,10 @@ pub struct StartArgs {
     /// [default: heritage=addon-operator]
     #[arg(long)]
     pub crd_extra_labels: Option<String>,
+    /// Interval of the Helm resources monitor, a Go duration; `0` turns it off (ours; upstream
+    /// hard-codes 4m30s) [env: ADDON_OPERATOR_RESOURCES_MONITOR_INTERVAL] [default: 4m30s]
+    #[arg(long)]
+    pub resources_monitor_interval: Option<String>,
     /// Where to write the embedded cluster's kubeconfig (ours)
     /// [env: ADDON_OPERATOR_EMBEDDED_CLUSTER_KUBECONFIG] [default: <tmp-dir>/embedded-kubeconfig.yaml]
     #[arg(long)]

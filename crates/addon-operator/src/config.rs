@@ -50,6 +50,8 @@ pub mod env {
     pub const HELM_IGNORE_RELEASE: &str = "HELM_IGNORE_RELEASE";
     /// `--crd-extra-labels`.
     pub const CRD_EXTRA_LABELS: &str = "ADDON_OPERATOR_CRD_EXTRA_LABELS";
+    /// `--resources-monitor-interval` (ours).
+    pub const RESOURCES_MONITOR_INTERVAL: &str = "ADDON_OPERATOR_RESOURCES_MONITOR_INTERVAL";
     /// `--embedded-cluster` (ours).
     pub const EMBEDDED_CLUSTER: &str = "ADDON_OPERATOR_EMBEDDED_CLUSTER";
     /// `--embedded-cluster-kubeconfig` (ours).
@@ -91,6 +93,8 @@ pub struct Config {
     pub helm_ignore_release: Option<String>,
     /// `--crd-extra-labels`: labels put on every rendered object.
     pub extra_labels: BTreeMap<String, String>,
+    /// `--resources-monitor-interval`; `None` when turned off with `0`.
+    pub resources_monitor_interval: Option<std::time::Duration>,
 }
 
 impl Config {
@@ -150,7 +154,16 @@ impl Config {
                 reason,
             })?,
         };
+        let resources_monitor_interval = r
+            .duration(
+                &a.resources_monitor_interval,
+                env::RESOURCES_MONITOR_INTERVAL,
+                "resources-monitor-interval",
+            )?
+            .unwrap_or(crate::app::converge::DEFAULT_MONITOR_INTERVAL);
         Ok(Config {
+            resources_monitor_interval: (!resources_monitor_interval.is_zero())
+                .then_some(resources_monitor_interval),
             helm_history_max,
             helm_ignore_release: r.non_empty(&a.helm_ignore_release, env::HELM_IGNORE_RELEASE),
             extra_labels,
@@ -283,6 +296,13 @@ mod tests {
         );
         let c = Config::resolve(&StartArgs::default(), &env(&[])).unwrap();
         assert_eq!(c.helm_history_max, 10);
+        assert_eq!(
+            c.resources_monitor_interval,
+            Some(std::time::Duration::from_secs(270))
+        );
+        let off = env(&[("ADDON_OPERATOR_RESOURCES_MONITOR_INTERVAL", "0")]);
+        let c = Config::resolve(&StartArgs::default(), &off).unwrap();
+        assert_eq!(c.resources_monitor_interval, None);
         let bad = env(&[("ADDON_OPERATOR_CRD_EXTRA_LABELS", "nope")]);
         let err = Config::resolve(&StartArgs::default(), &bad).unwrap_err();
         assert_eq!(err.flag, "crd-extra-labels");

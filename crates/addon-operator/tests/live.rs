@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret};
-use kube::api::{Api, ListParams, PostParams};
+use kube::api::{Api, DeleteParams, ListParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use tokio::process::{Child, Command};
 
@@ -50,6 +50,7 @@ impl Operator {
             .arg(dir.path().join("no-global-hooks"))
             .arg("--debug-unix-socket")
             .arg(dir.path().join("debug.socket"))
+            .env("ADDON_OPERATOR_RESOURCES_MONITOR_INTERVAL", "1s")
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .kill_on_drop(true)
@@ -344,6 +345,26 @@ async fn enabled_modules_are_deployed_disabled_ones_uninstalled_and_stale_releas
         .await
         .unwrap();
     assert_eq!(cron.items.len(), 1);
+
+    // The resources monitor recreates an object deleted behind the operator's back.
+    let contents: Api<ConfigMap> = Api::namespaced(client.clone(), "d8-echo-server");
+    contents
+        .delete("echo-server-content", &DeleteParams::default())
+        .await
+        .unwrap();
+    op.wait_for("the monitor to recreate the deleted object", || async {
+        contents
+            .get_opt("echo-server-content")
+            .await
+            .ok()?
+            .map(|_| ())
+    })
+    .await;
+    assert!(
+        op.log().contains("absent resources detected"),
+        "{}",
+        op.log()
+    );
 
     // Disabling echo-server through the ConfigMap uninstalls it.
     config_maps

@@ -98,6 +98,19 @@ pub enum Outcome {
     },
 }
 
+/// What [`Releases::health`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Health {
+    /// Deployed, every object there.
+    Healthy,
+    /// No release.
+    NoRelease,
+    /// The last revision has another status.
+    NotDeployed(Status),
+    /// These objects of the manifest are not in the cluster.
+    Absent(Vec<ObjectKey>),
+}
+
 /// The releases of one namespace.
 pub struct Releases {
     config: ReleasesConfig,
@@ -237,13 +250,16 @@ impl Releases {
         Ok(true)
     }
 
-    /// Manifest objects of the current release that are not in the cluster (for the resources
-    /// monitor); empty when there is no deployed revision.
-    pub async fn absent_objects(&self, name: &str) -> Result<Vec<ObjectKey>, ReleaseError> {
+    /// What the resources monitor checks: the last revision is `deployed` and every object of
+    /// its manifest exists.
+    pub async fn health(&self, name: &str) -> Result<Health, ReleaseError> {
         let history = self.store.history(name).await?;
-        let Some(last) = history.last().filter(|r| r.status() == Status::Deployed) else {
-            return Ok(Vec::new());
+        let Some(last) = history.last() else {
+            return Ok(Health::NoRelease);
         };
+        if last.status() != Status::Deployed {
+            return Ok(Health::NotDeployed(last.status()));
+        }
         let objects = objects::parse(last.manifest()).map_err(|source| ReleaseError::Manifest {
             release: name.to_owned(),
             source,
@@ -260,7 +276,11 @@ impl Releases {
                 Err(e) => return Err(resolve_error(name, object, e)),
             }
         }
-        Ok(absent)
+        Ok(if absent.is_empty() {
+            Health::Healthy
+        } else {
+            Health::Absent(absent)
+        })
     }
 
     async fn drop_pending(&self, history: &mut Vec<Release>) -> Result<(), ReleaseError> {

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use addon_releases::release::{CHECKSUM_VALUE, NewRevision};
 use addon_releases::storage::to_secret;
 use addon_releases::{
-    ChartRecord, Desired, Outcome, Release, Releases, ReleasesConfig, Status, UpgradeReason,
+    ChartRecord, Desired, Health, Outcome, Release, Releases, ReleasesConfig, Status, UpgradeReason,
 };
 use embedded_apiserver::{EmbeddedCluster, EmbeddedConfig};
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
@@ -193,10 +193,10 @@ async fn a_deleted_object_makes_an_upgrade_that_recreates_it() {
         .delete("b", &DeleteParams::default())
         .await
         .unwrap();
-    assert_eq!(
-        env.releases.absent_objects("m").await.unwrap()[0].to_string(),
-        "default/ConfigMap/b"
-    );
+    let Health::Absent(absent) = env.releases.health("m").await.unwrap() else {
+        panic!("b is absent")
+    };
+    assert_eq!(absent[0].to_string(), "default/ConfigMap/b");
     let outcome = env.releases.run(&d).await.unwrap();
     let Outcome::Deployed {
         version: 2,
@@ -207,7 +207,8 @@ async fn a_deleted_object_makes_an_upgrade_that_recreates_it() {
     };
     assert_eq!(key.to_string(), "default/ConfigMap/b");
     env.configmaps().get("b").await.unwrap();
-    assert!(env.releases.absent_objects("m").await.unwrap().is_empty());
+    assert_eq!(env.releases.health("m").await.unwrap(), Health::Healthy);
+    assert_eq!(env.releases.health("x").await.unwrap(), Health::NoRelease);
 }
 
 #[tokio::test]
@@ -254,6 +255,10 @@ async fn a_pending_revision_is_deleted_before_deciding() {
         .create(&PostParams::default(), &to_secret(&pending).unwrap())
         .await
         .unwrap();
+    assert_eq!(
+        env.releases.health("m").await.unwrap(),
+        Health::NotDeployed(Status::PendingUpgrade)
+    );
     assert_eq!(
         env.releases.run(&d).await.unwrap(),
         Outcome::Unchanged { version: 1 }

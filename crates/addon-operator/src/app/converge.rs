@@ -3,13 +3,15 @@
 //! with a chart is rendered with its live values and its release brought up to date, and
 //! modules no longer enabled are uninstalled. After the first converge in which every module
 //! succeeded, releases of no enabled module are purged (except `HELM_IGNORE_RELEASE`) and the
-//! operator is ready. A failing module is retried with backoff while the others go on.
+//! operator is ready. A failing module is retried with backoff while the others go on. From
+//! then on the resources monitor checks every release at an interval and runs a module whose
+//! release is not `deployed` or misses an object (upstream's auto-heal).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use addon_releases::{ChartError, ChartRecord, Desired, Outcome, ReleaseError, Releases};
+use addon_releases::{ChartError, ChartRecord, Desired, Health, Outcome, ReleaseError, Releases};
 use error_report::Report;
 use serde_json::Value;
 use task_queue::RetryBackoff;
@@ -75,6 +77,13 @@ pub enum ModuleRunError {
         #[source]
         source: ReleaseError,
     },
+}
+
+/// Why the loop woke up.
+enum Wake {
+    Event(Event),
+    Retry,
+    Monitor,
 }
 
 /// Which step of a module failed and is to be retried.
@@ -145,6 +154,11 @@ impl Retries {
             .collect()
     }
 
+    /// Whether a retry of `module` is scheduled.
+    pub fn contains(&self, module: &str) -> bool {
+        self.failing.contains_key(module)
+    }
+
     /// No step is failing.
     pub fn is_empty(&self) -> bool {
         self.failing.is_empty()
@@ -158,6 +172,18 @@ pub struct ConvergeConfig {
     pub ignore_release: Option<String>,
     /// Delays between retries of a failing module.
     pub backoff: RetryBackoff,
+    /// Interval of the resources monitor (plus up to 2/9 of it at random, so upstream's
+    /// 4m30s gets its 0–60 s); `None` turns it off.
+    pub monitor_interval: Option<Duration>,
+}
+
+/// Upstream's resources monitor interval (before its random 0–59 s).
+pub const DEFAULT_MONITOR_INTERVAL: Duration = Duration::from_secs(270);
+
+/// `interval` plus a random part of up to 2/9 of it.
+fn with_jitter(interval: Duration) -> Duration {
+    let bound = u64::try_from(interval.as_millis() * 2 / 9).unwrap_or(u64::MAX);
+    interval + Duration::from_millis(task_queue::random_below(bound))
 }
 
 /// Keeps the releases in line with the enabled modules.
@@ -188,26 +214,73 @@ impl Converger {
     /// Handles events and retries until `cancel` or until every [`Trigger`] is dropped. A step
     /// that has started finishes before the loop looks at `cancel` again.
     pub async fn run(mut self, mut events: mpsc::Receiver<Event>, cancel: CancellationToken) {
+        // The monitor starts after the first converge.
+        let mut next_monitor: Option<Instant> = None;
         loop {
             let next_retry = self.retries.next();
             let retry_at = next_retry.unwrap_or_else(Instant::now);
-            let event = tokio::select! {
+            let monitor_at = next_monitor.unwrap_or_else(Instant::now);
+            let wake = tokio::select! {
                 () = cancel.cancelled() => return,
                 event = events.recv() => match event {
-                    Some(event) => Some(event),
+                    Some(event) => Wake::Event(event),
                     None => return,
                 },
-                () = tokio::time::sleep_until(retry_at), if next_retry.is_some() => None,
+                () = tokio::time::sleep_until(retry_at), if next_retry.is_some() => Wake::Retry,
+                () = tokio::time::sleep_until(monitor_at), if next_monitor.is_some() => Wake::Monitor,
             };
-            match event {
-                Some(Event::Converge) => self.converge(&cancel).await,
-                None => self.retry_due(&cancel).await,
+            match wake {
+                Wake::Event(Event::Converge) => self.converge(&cancel).await,
+                Wake::Retry => self.retry_due(&cancel).await,
+                Wake::Monitor => {
+                    self.monitor(&cancel).await;
+                    next_monitor = self
+                        .config
+                        .monitor_interval
+                        .map(|i| Instant::now() + with_jitter(i));
+                }
             }
             if !self.first_done && self.retries.is_empty() && !cancel.is_cancelled() {
                 self.purge().await;
                 self.first_done = true;
                 self.live.set_ready();
                 tracing::info!("first converge done, addon-operator is ready");
+                next_monitor = self
+                    .config
+                    .monitor_interval
+                    .map(|i| Instant::now() + with_jitter(i));
+            }
+        }
+    }
+
+    /// The resources monitor's tick: a module whose release is not `deployed` or misses an
+    /// object is run again (unless a retry of it is already scheduled).
+    async fn monitor(&mut self, cancel: &CancellationToken) {
+        for module in self.enabled.clone() {
+            if cancel.is_cancelled() {
+                return;
+            }
+            if self.retries.contains(&module) {
+                continue;
+            }
+            match self.releases.health(&module).await {
+                Ok(Health::Healthy | Health::NoRelease) => {}
+                Ok(Health::NotDeployed(status)) => {
+                    tracing::warn!(module, %status, "release is not deployed, running the module");
+                    self.step(&module, Step::Run).await;
+                }
+                Ok(Health::Absent(objects)) => {
+                    let absent: Vec<String> = objects.iter().map(ToString::to_string).collect();
+                    tracing::warn!(
+                        module,
+                        ?absent,
+                        "absent resources detected, running the module"
+                    );
+                    self.step(&module, Step::Run).await;
+                }
+                Err(e) => {
+                    tracing::warn!(module, error = %Report(&e), "resources monitor check failed");
+                }
             }
         }
     }
@@ -434,6 +507,18 @@ mod tests {
         r.succeed("a");
         assert!(r.is_empty());
         assert_eq!(r.fail("a", Step::Run, start, &backoff()).as_secs(), 5);
+    }
+
+    #[test]
+    fn the_monitor_interval_gets_up_to_a_minute_at_upstreams_interval() {
+        for _ in 0..20 {
+            let d = with_jitter(DEFAULT_MONITOR_INTERVAL);
+            assert!(
+                d >= DEFAULT_MONITOR_INTERVAL && d < Duration::from_secs(330),
+                "{d:?}"
+            );
+        }
+        assert_eq!(with_jitter(Duration::ZERO), Duration::ZERO);
     }
 
     #[tokio::test]

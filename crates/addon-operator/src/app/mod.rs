@@ -245,6 +245,7 @@ async fn run(
         ConvergeConfig {
             ignore_release: config.helm_ignore_release.clone(),
             backoff: task_queue::RetryBackoff::default(),
+            monitor_interval: config.resources_monitor_interval,
         },
     );
     tracker.spawn(converger.run(events, servers.clone()));
