@@ -29,6 +29,22 @@ const METADATA_KEYS: &[&str] = &[
     "type",
 ];
 
+/// `chart.Metadata` fields that are Go strings: a YAML number or boolean there (`version: 1.0`)
+/// is kept as its text, or Helm could not decode the release.
+const STRING_KEYS: &[&str] = &[
+    "name",
+    "home",
+    "version",
+    "description",
+    "icon",
+    "apiVersion",
+    "condition",
+    "tags",
+    "appVersion",
+    "kubeVersion",
+    "type",
+];
+
 /// The version upstream gives a module chart without `Chart.yaml`.
 pub const SYNTHESIZED_VERSION: &str = "0.2.0";
 
@@ -111,6 +127,13 @@ impl ChartRecord {
                 .iter()
                 .filter_map(|k| yaml.get(*k).map(|v| ((*k).to_owned(), v.clone())))
                 .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| match v {
+                    Value::Number(_) | Value::Bool(_) if STRING_KEYS.contains(&k.as_str()) => {
+                        let text = v.to_string();
+                        (k, Value::String(text))
+                    }
+                    v => (k, v),
+                })
                 .collect();
         }
         if let Some(values) = read_yaml(&dir.join("values.yaml"))? {
@@ -212,14 +235,14 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         std::fs::write(
             d.path().join("Chart.yaml"),
-            "name: x\nversion: 1.2.3\nfoo: bar\nappVersion: '1'\n",
+            "name: x\nversion: 1.2.3\nfoo: bar\nappVersion: 1.10\n",
         )
         .unwrap();
         std::fs::write(d.path().join("values.yaml"), "a: 1\n").unwrap();
         let chart = ChartRecord::load(d.path(), "y").unwrap();
         assert_eq!(
             Value::Object(chart.metadata),
-            serde_json::json!({"name": "x", "version": "1.2.3", "appVersion": "1"})
+            serde_json::json!({"name": "x", "version": "1.2.3", "appVersion": "1.1"})
         );
         assert_eq!(chart.values["a"], 1);
     }

@@ -169,7 +169,14 @@ impl SecretStore {
 
     /// Stores a new revision.
     pub async fn create(&self, release: &mut Release) -> Result<(), ReleaseError> {
-        let secret = self.encoded(release)?;
+        let mut secret = self.encoded(release)?;
+        // Helm v3 labels a new Secret `createdAt` (v4 only `modifiedAt`).
+        if let Some(labels) = secret.metadata.labels.as_mut() {
+            labels.insert(
+                "createdAt".into(),
+                chrono::Utc::now().timestamp().to_string(),
+            );
+        }
         let created = self
             .api
             .create(&PostParams::default(), &secret)
