@@ -360,11 +360,10 @@ async fn a_release_secret_written_by_helm_is_read_and_upgraded() {
     assert!(env.configmaps().get_opt("demo-cm").await.unwrap().is_none());
 }
 
-/// Real Helm (`helm-python-sdk`, Helm v4) lists our release and prints its manifest and
-/// history. (`helm uninstall` is not run: the embedded API server does not decode the protobuf
-/// `DeleteOptions` body client-go sends when deleting the release Secrets.)
+/// Real Helm (`helm-python-sdk`, Helm v4) lists our release, prints its manifest and history,
+/// and uninstalls it.
 #[tokio::test]
-async fn helm_lists_our_release_and_reads_its_manifest_and_history() {
+async fn helm_lists_reads_and_uninstalls_our_release() {
     let Ok(python) = std::env::var("HELM_ORACLE_PYTHON") else {
         eprintln!("SKIPPED helm_lists_our_release: HELM_ORACLE_PYTHON is not set");
         return;
@@ -389,8 +388,12 @@ with helm.Config(kubeconfig_path=sys.argv[1], namespace="default") as cfg:
     listed = [(r["name"], r["revision"], r["status"], r["chart_name"], r["chart_version"]) for r in cfg.list()]
     history = [(r["revision"], r["status"]) for r in cfg.history("m")]
     manifest = cfg.status("m")["manifest"]
+    cfg.uninstall("m")
     print(json.dumps({"list": listed, "history": history, "manifest": manifest}))
 "#;
+    let stored = env.releases.history("m").await.unwrap()[1]
+        .manifest()
+        .to_owned();
     let out = tokio::process::Command::new(python)
         .arg("-c")
         .arg(script)
@@ -407,12 +410,12 @@ with helm.Config(kubeconfig_path=sys.argv[1], namespace="default") as cfg:
     assert_eq!(got["list"], json!([["m", 2, "deployed", "m", "0.2.0"]]));
     assert_eq!(got["history"], json!([[1, "superseded"], [2, "deployed"]]));
     let manifest = got["manifest"].as_str().unwrap();
-    let stored = env.releases.history("m").await.unwrap()[1]
-        .manifest()
-        .to_owned();
     assert_eq!(manifest, stored);
     assert!(
         manifest.contains("# Source: m/templates/b.yaml"),
         "{manifest}"
     );
+    assert!(env.releases.history("m").await.unwrap().is_empty());
+    assert!(env.configmaps().get_opt("a").await.unwrap().is_none());
+    assert!(env.configmaps().get_opt("b").await.unwrap().is_none());
 }
