@@ -51,6 +51,7 @@ impl Operator {
             .arg("--debug-unix-socket")
             .arg(dir.path().join("debug.socket"))
             .env("ADDON_OPERATOR_RESOURCES_MONITOR_INTERVAL", "1s")
+            .env("HELM_IGNORE_RELEASE", "keep-me")
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .kill_on_drop(true)
@@ -319,6 +320,16 @@ async fn enabled_modules_are_deployed_disabled_ones_uninstalled_and_stale_releas
         .create(&PostParams::default(), &stale)
         .await
         .unwrap();
+    // The same under the name HELM_IGNORE_RELEASE names: left alone.
+    let mut ignored = stale.clone();
+    ignored.metadata.name = Some("sh.helm.release.v1.keep-me.v1".into());
+    if let Some(labels) = ignored.metadata.labels.as_mut() {
+        labels.insert("name".into(), "keep-me".into());
+    }
+    secrets
+        .create(&PostParams::default(), &ignored)
+        .await
+        .unwrap();
     config_maps
         .create(&PostParams::default(), &config_map_named("demo-cm"))
         .await
@@ -340,6 +351,15 @@ async fn enabled_modules_are_deployed_disabled_ones_uninstalled_and_stale_releas
     })
     .await;
     assert!(op.log().contains("addon-operator is ready"), "{}", op.log());
+    assert!(
+        secrets
+            .get_opt("sh.helm.release.v1.keep-me.v1")
+            .await
+            .unwrap()
+            .is_some(),
+        "HELM_IGNORE_RELEASE is not purged: {}",
+        op.log()
+    );
     let cron = Api::<Secret>::namespaced(client.clone(), "default")
         .list(&ListParams::default().labels("name=cron-reporter,status=deployed"))
         .await
