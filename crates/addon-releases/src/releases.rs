@@ -204,6 +204,7 @@ impl Releases {
             (Status::PendingUpgrade, "Upgrade complete")
         };
         let mut release = Release::new(&revision, pending, "Preparing upgrade");
+        self.cap_history(name, &history).await?;
         self.store.create(&mut release).await?;
         if let Err(e) = self.deploy(name, &rendered, &targets, &history).await {
             release.set_status(Status::Failed, &error_text(&e));
@@ -221,7 +222,6 @@ impl Releases {
             old.set_status(Status::Superseded, "Superseded");
             self.store.update(old).await?;
         }
-        self.cap_history(name, &history).await?;
         Ok(Outcome::Deployed { version, reason })
     }
 
@@ -435,15 +435,29 @@ impl Releases {
         Ok(())
     }
 
-    /// Deletes the oldest revisions beyond `history_max` (the new revision counts).
-    async fn cap_history(&self, name: &str, older: &[Release]) -> Result<(), ReleaseError> {
+    /// Helm's `removeLeastRecent` before a new revision: deletes the oldest revisions so that,
+    /// with the new one, at most `history_max` remain; the last deployed one is never deleted
+    /// (failing upgrades must not grow the history, nor push out what is running).
+    async fn cap_history(&self, name: &str, history: &[Release]) -> Result<(), ReleaseError> {
         let max = self.config.history_max;
-        if max == 0 || older.len() < max {
+        if max == 0 {
             return Ok(());
         }
-        let excess = older.len() + 1 - max;
-        for rel in &older[..excess] {
+        let deployed = history
+            .iter()
+            .rev()
+            .find(|r| r.status() == Status::Deployed)
+            .map(Release::version);
+        let mut total = history.len() + 1;
+        for rel in history {
+            if total <= max {
+                break;
+            }
+            if Some(rel.version()) == deployed {
+                continue;
+            }
             self.store.delete(name, rel.version()).await?;
+            total -= 1;
         }
         Ok(())
     }

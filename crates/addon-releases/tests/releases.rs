@@ -290,6 +290,44 @@ async fn the_history_is_capped() {
 }
 
 #[tokio::test]
+async fn failed_upgrades_are_capped_too_and_the_deployed_revision_stays() {
+    let env = env().await;
+    let config = ReleasesConfig {
+        history_max: 3,
+        ..ReleasesConfig::new(NS)
+    };
+    let releases = Releases::new(env.client.clone(), config);
+    releases
+        .run(&desired(cm("a", ""), json!({})))
+        .await
+        .unwrap();
+    let broken = cm("b", "  namespace: missing\n");
+    for _ in 0..4 {
+        let err = releases
+            .run(&desired(broken.clone(), json!({})))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("missing/ConfigMap/b"), "{err}");
+    }
+    assert_eq!(
+        env.secret_names().await,
+        [
+            "sh.helm.release.v1.m.v1",
+            "sh.helm.release.v1.m.v4",
+            "sh.helm.release.v1.m.v5"
+        ]
+    );
+    assert_eq!(
+        env.statuses().await,
+        [
+            (1, Status::Deployed),
+            (4, Status::Failed),
+            (5, Status::Failed)
+        ]
+    );
+}
+
+#[tokio::test]
 async fn the_old_checksum_value_counts_when_the_label_is_missing() {
     let env = env().await;
     let d = desired(cm("a", ""), json!({}));
