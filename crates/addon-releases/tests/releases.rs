@@ -62,6 +62,15 @@ fn desired(manifest: String, values: Value) -> Desired {
 }
 
 impl Env {
+    /// Releases that keep `history_max` revisions.
+    fn keeping(&self, history_max: usize) -> Releases {
+        let config = ReleasesConfig {
+            history_max,
+            ..ReleasesConfig::new(NS)
+        };
+        Releases::new(self.client.clone(), config)
+    }
+
     fn configmaps(&self) -> Api<ConfigMap> {
         Api::namespaced(self.client.clone(), NS)
     }
@@ -269,11 +278,7 @@ async fn a_pending_revision_is_deleted_before_deciding() {
 #[tokio::test]
 async fn the_history_is_capped() {
     let env = env().await;
-    let config = ReleasesConfig {
-        history_max: 2,
-        ..ReleasesConfig::new(NS)
-    };
-    let releases = Releases::new(env.client.clone(), config);
+    let releases = env.keeping(2);
     for v in 0..4 {
         releases
             .run(&desired(
@@ -292,11 +297,7 @@ async fn the_history_is_capped() {
 #[tokio::test]
 async fn failed_upgrades_are_capped_too_and_the_deployed_revision_stays() {
     let env = env().await;
-    let config = ReleasesConfig {
-        history_max: 3,
-        ..ReleasesConfig::new(NS)
-    };
-    let releases = Releases::new(env.client.clone(), config);
+    let releases = env.keeping(3);
     releases
         .run(&desired(cm("a", ""), json!({})))
         .await
