@@ -6,6 +6,7 @@ mod config_map;
 pub mod converge;
 mod debug;
 mod live;
+mod retries;
 
 use std::path::PathBuf;
 use std::sync::Arc;
