@@ -66,7 +66,10 @@ impl Cluster {
                 found
             }
         };
-        let key = object.key(namespaced.then_some(self.namespace.as_str()));
+        let mut key = object.key(namespaced.then_some(self.namespace.as_str()));
+        if !namespaced {
+            key.namespace.clear();
+        }
         let api = if namespaced {
             Api::namespaced_with(self.client.clone(), &key.namespace, &resource)
         } else {
@@ -79,7 +82,12 @@ impl Cluster {
     /// adopted, as Helm's `TakeOwnership`).
     pub async fn apply(&self, target: &Target, object: &ManifestObject) -> Result<(), kube::Error> {
         let mut body = object.body.clone();
-        if !target.key.namespace.is_empty() {
+        if target.key.namespace.is_empty() {
+            // A cluster-scoped object: a namespace in the chart would not match the request.
+            if let Some(meta) = body.get_mut("metadata").and_then(|m| m.as_object_mut()) {
+                meta.remove("namespace");
+            }
+        } else {
             body["metadata"]["namespace"] = target.key.namespace.clone().into();
         }
         let params = PatchParams::apply(FIELD_MANAGER).force();

@@ -154,6 +154,28 @@ async fn install_creates_labelled_objects_and_revision_1() {
 }
 
 #[tokio::test]
+async fn cluster_scoped_objects_ignore_a_namespace_in_the_chart() {
+    let env = env().await;
+    let ns = "---\n# Source: m/templates/ns.yaml\napiVersion: v1\nkind: Namespace\nmetadata:\n  \
+              name: extra\n  namespace: default\n";
+    env.releases
+        .run(&desired(ns.to_owned(), json!({})))
+        .await
+        .unwrap();
+    let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(env.client.clone());
+    namespaces.get("extra").await.unwrap();
+    namespaces
+        .delete("extra", &DeleteParams::default())
+        .await
+        .unwrap();
+    let absent = match env.releases.health("m").await.unwrap() {
+        Health::Absent(absent) => absent,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(absent[0].to_string(), "/Namespace/extra");
+}
+
+#[tokio::test]
 async fn an_unchanged_rerun_adds_no_revision() {
     let env = env().await;
     let d = desired(cm("a", ""), json!({}));
