@@ -1,6 +1,6 @@
 //! Decoding the Kubernetes protobuf envelope for the simple built-in types kubectl's typed
 //! clients send that way (`kubectl create namespace|configmap|secret|serviceaccount`, client-go
-//! leader-election Leases).
+//! leader-election Leases, the `DeleteOptions` of typed deletes such as Helm's release Secrets).
 
 use base64::Engine as _;
 use serde_json::{Map, Value, json};
