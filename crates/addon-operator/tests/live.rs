@@ -193,7 +193,16 @@ async fn module_render_follows_the_config_map_and_matches_the_offline_render() {
         "module render differs from addon-operator render with the same values"
     );
 
-    let api: Api<ConfigMap> = Api::namespaced(op.client().await, "default");
+    // Deployed with these values before the ConfigMap below changes them.
+    let client = op.client().await;
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), "default");
+    op.wait_for("echo-server's release v1", || async {
+        let status = release_status(&secrets, "sh.helm.release.v1.echo-server.v1").await?;
+        (status == "deployed").then_some(())
+    })
+    .await;
+
+    let api: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
     let mut cm = config_map(&[
         ("global", "clusterName: live\n"),
         ("echoServer", "replicas: 3\nextraEnv: {MODE: fast}\n"),
@@ -220,6 +229,21 @@ async fn module_render_follows_the_config_map_and_matches_the_offline_render() {
     );
     op.wait_for_enabled(r#"{"enabledModules":["echo-server"]}"#)
         .await;
+
+    // The change is deployed: echo-server's release moves to v2 with 3 replicas.
+    let deployments: Api<Deployment> = Api::namespaced(client, "d8-echo-server");
+    op.wait_for("echo-server's release v2 with 3 replicas", || async {
+        let status = release_status(&secrets, "sh.helm.release.v1.echo-server.v2").await?;
+        let replicas = deployments.get("echo-server").await.ok()?.spec?.replicas?;
+        (status == "deployed" && replicas == 3).then_some(())
+    })
+    .await;
+    assert_eq!(
+        release_status(&secrets, "sh.helm.release.v1.echo-server.v1")
+            .await
+            .as_deref(),
+        Some("superseded")
+    );
     assert_eq!(
         op.cli(&["module", "config", "echo-server", "-o", "json"])
             .await
