@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::common::{api_status, plain_cluster, raw};
 use crate::kubectl::Kubectl;
 
-fn gadget_crd() -> CustomResourceDefinition {
+pub(crate) fn gadget_crd() -> CustomResourceDefinition {
     serde_json::from_value(json!({
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
@@ -31,7 +31,7 @@ fn gadget_crd() -> CustomResourceDefinition {
     .unwrap()
 }
 
-fn gadgets(client: kube::Client) -> Api<DynamicObject> {
+pub(crate) fn gadgets(client: kube::Client) -> Api<DynamicObject> {
     let ar = ApiResource::from_gvk_with_plural(
         &GroupVersionKind::gvk("example.com", "v1", "Gadget"),
         "gadgets",
@@ -39,16 +39,16 @@ fn gadgets(client: kube::Client) -> Api<DynamicObject> {
     Api::namespaced_with(client, "default", &ar)
 }
 
-fn gadget(name: &str, spec: Value) -> DynamicObject {
+pub(crate) fn gadget(name: &str, spec: Value) -> DynamicObject {
     serde_json::from_value(json!({
         "apiVersion": "example.com/v1", "kind": "Gadget", "metadata": { "name": name }, "spec": spec,
     }))
     .unwrap()
 }
 
-const GADGETS: &str = "/apis/example.com/v1/namespaces/default/gadgets";
+pub(crate) const GADGETS: &str = "/apis/example.com/v1/namespaces/default/gadgets";
 
-async fn with_gadgets() -> (embedded_apiserver::EmbeddedCluster, Api<DynamicObject>) {
+pub(crate) async fn with_gadgets() -> (embedded_apiserver::EmbeddedCluster, Api<DynamicObject>) {
     let c = plain_cluster().await;
     let client = c.client().unwrap();
     Api::<CustomResourceDefinition>::all(client.clone())
@@ -59,7 +59,7 @@ async fn with_gadgets() -> (embedded_apiserver::EmbeddedCluster, Api<DynamicObje
 }
 
 /// One HTTP/1.1 request with a body over a raw socket: status code and the `Warning` headers.
-async fn warnings_of(
+pub(crate) async fn warnings_of(
     cluster: &embedded_apiserver::EmbeddedCluster,
     method: &str,
     path: &str,

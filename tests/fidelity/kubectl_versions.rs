@@ -1,6 +1,6 @@
 //! The kubectl versions the issue promises (1.27–1.33) against the embedded server: apply,
 //! strategic merge patch, scale, server-side apply, label selectors, CRDs and custom resources,
-//! each with its own cluster and discovery cache.
+//! misspelled fields under each `--validate` mode, each with its own cluster and discovery cache.
 //!
 //! The project's machine image ships them as `/usr/lib/google-cloud-sdk/bin/kubectl.1.NN` (the
 //! Google Cloud SDK's `kubectl` package); `KUBECTL_VERSIONS_DIR` points elsewhere. A missing
@@ -8,6 +8,7 @@
 
 use std::path::PathBuf;
 
+use crate::builtin_fields::misspelled_fields;
 use crate::kubectl::{
     Kubectl, apply_twice_then_patch_and_scale, crds_and_custom_resources,
     server_side_apply_and_label_selectors,
@@ -41,6 +42,7 @@ async fn workflows(minor: u32) {
     apply_twice_then_patch_and_scale(&k).await;
     server_side_apply_and_label_selectors(&k).await;
     crds_and_custom_resources(&k).await;
+    misspelled_fields(&k).await;
 }
 
 #[tokio::test]

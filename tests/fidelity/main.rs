@@ -11,6 +11,7 @@
 mod admission;
 mod admission_failures;
 mod binary;
+mod builtin_fields;
 mod common;
 mod conversion;
 mod crd;

@@ -106,6 +106,20 @@ pub struct StartArgs {
     /// [env: ADDON_OPERATOR_EMBEDDED_CLUSTER]
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub embedded_cluster: Option<String>,
+    /// Revisions kept per Helm release [env: HELM_HISTORY_MAX] [default: 10]
+    #[arg(long)]
+    pub helm_history_max: Option<String>,
+    /// A release the startup purge leaves alone [env: HELM_IGNORE_RELEASE]
+    #[arg(long)]
+    pub helm_ignore_release: Option<String>,
+    /// Labels put on every rendered object, `k=v,k2=v2` [env: ADDON_OPERATOR_CRD_EXTRA_LABELS]
+    /// [default: heritage=addon-operator]
+    #[arg(long)]
+    pub crd_extra_labels: Option<String>,
+    /// Interval of the Helm resources monitor, a Go duration; `0` turns it off (ours; upstream
+    /// hard-codes 4m30s) [env: ADDON_OPERATOR_RESOURCES_MONITOR_INTERVAL] [default: 4m30s]
+    #[arg(long)]
+    pub resources_monitor_interval: Option<String>,
     /// Where to write the embedded cluster's kubeconfig (ours)
     /// [env: ADDON_OPERATOR_EMBEDDED_CLUSTER_KUBECONFIG] [default: <tmp-dir>/embedded-kubeconfig.yaml]
     #[arg(long)]

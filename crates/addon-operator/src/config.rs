@@ -1,6 +1,7 @@
 //! The validated configuration of `addon-operator start`: flag, else the `ADDON_OPERATOR_*`
 //! variable, else the older name upstream's images and examples use, else the default.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use shell_operator::config::{ConfigError, EnvSource, LogConfig, LogFormat, LogLevel, Resolver};
@@ -43,6 +44,14 @@ pub mod env {
     pub const DEBUG_UNIX_SOCKET: &str = debug_socket::ENV_DEBUG_UNIX_SOCKET;
     /// `--debug-http-addr`.
     pub const DEBUG_HTTP_SERVER_ADDR: &str = debug_socket::ENV_DEBUG_HTTP_SERVER_ADDR;
+    /// `--helm-history-max`.
+    pub const HELM_HISTORY_MAX: &str = "HELM_HISTORY_MAX";
+    /// `--helm-ignore-release`.
+    pub const HELM_IGNORE_RELEASE: &str = "HELM_IGNORE_RELEASE";
+    /// `--crd-extra-labels`.
+    pub const CRD_EXTRA_LABELS: &str = "ADDON_OPERATOR_CRD_EXTRA_LABELS";
+    /// `--resources-monitor-interval` (ours).
+    pub const RESOURCES_MONITOR_INTERVAL: &str = "ADDON_OPERATOR_RESOURCES_MONITOR_INTERVAL";
     /// `--embedded-cluster` (ours).
     pub const EMBEDDED_CLUSTER: &str = "ADDON_OPERATOR_EMBEDDED_CLUSTER";
     /// `--embedded-cluster-kubeconfig` (ours).
@@ -78,6 +87,14 @@ pub struct Config {
     pub embedded_cluster: bool,
     /// `--embedded-cluster-kubeconfig`.
     pub embedded_cluster_kubeconfig: PathBuf,
+    /// `--helm-history-max`: revisions kept per release (0 keeps all).
+    pub helm_history_max: usize,
+    /// `--helm-ignore-release`: a release the startup purge leaves alone.
+    pub helm_ignore_release: Option<String>,
+    /// `--crd-extra-labels`: labels put on every rendered object.
+    pub extra_labels: BTreeMap<String, String>,
+    /// `--resources-monitor-interval`; `None` when turned off with `0`.
+    pub resources_monitor_interval: Option<std::time::Duration>,
 }
 
 impl Config {
@@ -117,7 +134,39 @@ impl Config {
             )
             .map(PathBuf::from)
             .unwrap_or_else(|| tmp_dir.join("embedded-kubeconfig.yaml"));
+        let helm_history_max = match r.non_empty(&a.helm_history_max, env::HELM_HISTORY_MAX) {
+            None => addon_releases::releases::DEFAULT_HISTORY_MAX,
+            Some(text) => {
+                text.trim()
+                    .parse()
+                    .map_err(|e: std::num::ParseIntError| ConfigError {
+                        flag: "helm-history-max",
+                        value: text.clone(),
+                        reason: e.to_string(),
+                    })?
+            }
+        };
+        let extra_labels = match r.non_empty(&a.crd_extra_labels, env::CRD_EXTRA_LABELS) {
+            None => BTreeMap::new(),
+            Some(text) => parse_labels(&text).map_err(|reason| ConfigError {
+                flag: "crd-extra-labels",
+                value: text.clone(),
+                reason,
+            })?,
+        };
+        let resources_monitor_interval = r
+            .duration(
+                &a.resources_monitor_interval,
+                env::RESOURCES_MONITOR_INTERVAL,
+                "resources-monitor-interval",
+            )?
+            .unwrap_or(crate::app::converge::DEFAULT_MONITOR_INTERVAL);
         Ok(Config {
+            resources_monitor_interval: (!resources_monitor_interval.is_zero())
+                .then_some(resources_monitor_interval),
+            helm_history_max,
+            helm_ignore_release: r.non_empty(&a.helm_ignore_release, env::HELM_IGNORE_RELEASE),
+            extra_labels,
             modules_dirs: addon_modules::split_paths(
                 &either(&a.modules_dir, env::MODULES_DIR, env::MODULES_DIR_OLD)
                     .unwrap_or_else(|| "modules".to_owned()),
@@ -161,6 +210,18 @@ impl Config {
             embedded_cluster_kubeconfig,
         })
     }
+}
+
+/// `k=v,k2=v2`, as upstream's `--crd-extra-labels`.
+fn parse_labels(text: &str) -> Result<BTreeMap<String, String>, String> {
+    let mut out = BTreeMap::new();
+    for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let Some((k, v)) = pair.split_once('=') else {
+            return Err(format!("'{pair}' is not key=value"));
+        };
+        out.insert(k.trim().to_owned(), v.trim().to_owned());
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -211,6 +272,40 @@ mod tests {
         };
         let c = Config::resolve(&args, &vars).unwrap();
         assert_eq!(c.modules_dirs, vec![PathBuf::from("/flag")]);
+    }
+
+    #[test]
+    fn helm_settings_come_from_upstream_variables() {
+        let vars = env(&[
+            ("HELM_HISTORY_MAX", "3"),
+            ("HELM_IGNORE_RELEASE", "keep-me"),
+            (
+                "ADDON_OPERATOR_CRD_EXTRA_LABELS",
+                "heritage=deckhouse, team=a",
+            ),
+        ]);
+        let c = Config::resolve(&StartArgs::default(), &vars).unwrap();
+        assert_eq!(c.helm_history_max, 3);
+        assert_eq!(c.helm_ignore_release.as_deref(), Some("keep-me"));
+        assert_eq!(
+            c.extra_labels,
+            BTreeMap::from([
+                ("heritage".to_owned(), "deckhouse".to_owned()),
+                ("team".to_owned(), "a".to_owned())
+            ])
+        );
+        let c = Config::resolve(&StartArgs::default(), &env(&[])).unwrap();
+        assert_eq!(c.helm_history_max, 10);
+        assert_eq!(
+            c.resources_monitor_interval,
+            Some(std::time::Duration::from_secs(270))
+        );
+        let off = env(&[("ADDON_OPERATOR_RESOURCES_MONITOR_INTERVAL", "0")]);
+        let c = Config::resolve(&StartArgs::default(), &off).unwrap();
+        assert_eq!(c.resources_monitor_interval, None);
+        let bad = env(&[("ADDON_OPERATOR_CRD_EXTRA_LABELS", "nope")]);
+        let err = Config::resolve(&StartArgs::default(), &bad).unwrap_err();
+        assert_eq!(err.flag, "crd-extra-labels");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! `addon-operator start --embedded-cluster` on the repository's `modules/`: the debug CLI shows
 //! the modules' live values, and `module render` follows ConfigMap changes made through the API
 //! and matches `addon-operator render` of the chart with the values `module values -g` prints;
-//! `module list` follows the `<key>Enabled` flags and the modules' `enabled` scripts.
+//! `module list` follows the `<key>Enabled` flags and the modules' `enabled` scripts; enabled
+//! modules are deployed as Helm releases, disabled ones uninstalled, stale releases purged.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -14,8 +15,9 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::ConfigMap;
-use kube::api::{Api, PostParams};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret};
+use kube::api::{Api, DeleteParams, ListParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use tokio::process::{Child, Command};
 
@@ -48,6 +50,8 @@ impl Operator {
             .arg(dir.path().join("no-global-hooks"))
             .arg("--debug-unix-socket")
             .arg(dir.path().join("debug.socket"))
+            .env("ADDON_OPERATOR_RESOURCES_MONITOR_INTERVAL", "1s")
+            .env("HELM_IGNORE_RELEASE", "keep-me")
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .kill_on_drop(true)
@@ -189,7 +193,16 @@ async fn module_render_follows_the_config_map_and_matches_the_offline_render() {
         "module render differs from addon-operator render with the same values"
     );
 
-    let api: Api<ConfigMap> = Api::namespaced(op.client().await, "default");
+    // Deployed with these values before the ConfigMap below changes them.
+    let client = op.client().await;
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), "default");
+    op.wait_for("echo-server's release v1", || async {
+        let status = release_status(&secrets, "sh.helm.release.v1.echo-server.v1").await?;
+        (status == "deployed").then_some(())
+    })
+    .await;
+
+    let api: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
     let mut cm = config_map(&[
         ("global", "clusterName: live\n"),
         ("echoServer", "replicas: 3\nextraEnv: {MODE: fast}\n"),
@@ -216,6 +229,21 @@ async fn module_render_follows_the_config_map_and_matches_the_offline_render() {
     );
     op.wait_for_enabled(r#"{"enabledModules":["echo-server"]}"#)
         .await;
+
+    // The change is deployed: echo-server's release moves to v2 with 3 replicas.
+    let deployments: Api<Deployment> = Api::namespaced(client, "d8-echo-server");
+    op.wait_for("echo-server's release v2 with 3 replicas", || async {
+        let status = release_status(&secrets, "sh.helm.release.v1.echo-server.v2").await?;
+        let replicas = deployments.get("echo-server").await.ok()?.spec?.replicas?;
+        (status == "deployed" && replicas == 3).then_some(())
+    })
+    .await;
+    assert_eq!(
+        release_status(&secrets, "sh.helm.release.v1.echo-server.v1")
+            .await
+            .as_deref(),
+        Some("superseded")
+    );
     assert_eq!(
         op.cli(&["module", "config", "echo-server", "-o", "json"])
             .await
@@ -265,4 +293,146 @@ async fn module_render_follows_the_config_map_and_matches_the_offline_render() {
     // Unknown modules are an error of the request, not of the operator.
     let err = op.cli(&["module", "values", "nope"]).await.unwrap_err();
     assert!(err.contains("module not found"), "{err}");
+}
+
+/// The release Secret of the release `name`, when it exists, and its `status` label.
+async fn release_status(secrets: &Api<Secret>, name: &str) -> Option<String> {
+    let secret = secrets.get_opt(name).await.ok()??;
+    secret.metadata.labels?.get("status").cloned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enabled_modules_are_deployed_disabled_ones_uninstalled_and_stale_releases_purged() {
+    let op = Operator::start().await;
+    let client = op.client().await;
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), "default");
+    let config_maps: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), "d8-echo-server");
+
+    // echo-server deploys (its chart has its namespace); cron-reporter fails and is retried
+    // while its namespace does not exist.
+    op.wait_for("echo-server's release", || async {
+        let status = release_status(&secrets, "sh.helm.release.v1.echo-server.v1").await?;
+        (status == "deployed").then_some(())
+    })
+    .await;
+    let deployment = deployments.get("echo-server").await.unwrap();
+    let labels = deployment.metadata.labels.unwrap();
+    assert_eq!(labels["heritage"], "addon-operator");
+    assert_eq!(labels["app.kubernetes.io/managed-by"], "Helm");
+    let secret = secrets
+        .get("sh.helm.release.v1.echo-server.v1")
+        .await
+        .unwrap();
+    let checksum = &secret.metadata.labels.unwrap()["moduleChecksum"];
+    assert_eq!(checksum.len(), 32, "{checksum}");
+    op.wait_for("cron-reporter to fail", || async {
+        op.log()
+            .contains("module step failed, will retry module=\"cron-reporter\"")
+            .then_some(())
+    })
+    .await;
+    assert!(!op.log().contains("addon-operator is ready"));
+
+    // A release of no module, written by Helm, with its object: purged after the first
+    // converge, which ends once cron-reporter's namespace exists and its retry succeeds.
+    let stale: Secret = serde_json::from_str(include_str!(
+        "../../addon-releases/tests/fixtures/helm-v4-release-secret.json"
+    ))
+    .unwrap();
+    secrets
+        .create(&PostParams::default(), &stale)
+        .await
+        .unwrap();
+    // The same under the name HELM_IGNORE_RELEASE names: left alone.
+    let mut ignored = stale.clone();
+    ignored.metadata.name = Some("sh.helm.release.v1.keep-me.v1".into());
+    if let Some(labels) = ignored.metadata.labels.as_mut() {
+        labels.insert("name".into(), "keep-me".into());
+    }
+    secrets
+        .create(&PostParams::default(), &ignored)
+        .await
+        .unwrap();
+    config_maps
+        .create(&PostParams::default(), &config_map_named("demo-cm"))
+        .await
+        .unwrap();
+    let mut ns = Namespace::default();
+    ns.metadata.name = Some("d8-cron-reporter".into());
+    Api::<Namespace>::all(client.clone())
+        .create(&PostParams::default(), &ns)
+        .await
+        .unwrap();
+    op.wait_for("the stale release to be purged", || async {
+        let gone = secrets
+            .get_opt("sh.helm.release.v1.demo.v1")
+            .await
+            .ok()?
+            .is_none()
+            && config_maps.get_opt("demo-cm").await.ok()?.is_none();
+        gone.then_some(())
+    })
+    .await;
+    assert!(op.log().contains("addon-operator is ready"), "{}", op.log());
+    assert!(
+        secrets
+            .get_opt("sh.helm.release.v1.keep-me.v1")
+            .await
+            .unwrap()
+            .is_some(),
+        "HELM_IGNORE_RELEASE is not purged: {}",
+        op.log()
+    );
+    let cron = Api::<Secret>::namespaced(client.clone(), "default")
+        .list(&ListParams::default().labels("name=cron-reporter,status=deployed"))
+        .await
+        .unwrap();
+    assert_eq!(cron.items.len(), 1);
+
+    // The resources monitor recreates an object deleted behind the operator's back.
+    let contents: Api<ConfigMap> = Api::namespaced(client.clone(), "d8-echo-server");
+    contents
+        .delete("echo-server-content", &DeleteParams::default())
+        .await
+        .unwrap();
+    op.wait_for("the monitor to recreate the deleted object", || async {
+        contents
+            .get_opt("echo-server-content")
+            .await
+            .ok()?
+            .map(|_| ())
+    })
+    .await;
+    assert!(
+        op.log().contains("absent resources detected"),
+        "{}",
+        op.log()
+    );
+
+    // Disabling echo-server through the ConfigMap uninstalls it.
+    config_maps
+        .create(
+            &PostParams::default(),
+            &config_map(&[("echoServerEnabled", "false")]),
+        )
+        .await
+        .unwrap();
+    op.wait_for("echo-server to be uninstalled", || async {
+        let deployment_gone = deployments.get_opt("echo-server").await.ok()?.is_none();
+        let releases = secrets
+            .list(&ListParams::default().labels("owner=helm,name=echo-server"))
+            .await
+            .ok()?;
+        (deployment_gone && releases.items.is_empty()).then_some(())
+    })
+    .await;
+    op.wait_for_enabled(r#"{"enabledModules":["cron-reporter"]}"#)
+        .await;
+}
+
+fn config_map_named(name: &str) -> ConfigMap {
+    let mut cm = ConfigMap::default();
+    cm.metadata.name = Some(name.into());
+    cm
 }

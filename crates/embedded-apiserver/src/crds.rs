@@ -236,6 +236,7 @@ pub fn served_types(crd: &Value) -> Vec<ResourceType> {
                 .pointer("/schema/openAPIV3Schema")
                 .and_then(|s| crd_schema::Schema::from_value(s).ok())
                 .map(Arc::new),
+            unknown_fields: None,
         })
         .collect()
 }

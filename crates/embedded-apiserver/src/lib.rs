@@ -5,10 +5,18 @@
 //! [`EmbeddedConfig::webhook_services`] and [`EmbeddedCluster::register_service`].
 //!
 //! Writes honour `fieldValidation` (`Strict`, `Warn` by default, `Ignore`) for unknown fields of
-//! custom resources with structural schemas and for fields a JSON body repeats. Limits: built-in
-//! types have no type schemas here, so their unknown fields are neither reported nor pruned;
-//! server-side apply bodies are not checked for unknown fields; objects nested more than 100
-//! levels deep are refused with 400 BadRequest, because clients could not parse them back.
+//! built-in objects (those their `k8s-openapi` type does not declare, metadata and status
+//! included), of custom resources with structural schemas (their `metadata` read as an
+//! `ObjectMeta`, as the real server does), and for fields a JSON body repeats;
+//! unknown fields are never stored. Server-side apply refuses a configuration with undeclared
+//! fields whatever the directive, as the real field manager does (500, `failed to create typed
+//! patch object`). Limits: apply error paths name keyed list items by one merge key
+//! (`containers[name="app"]`; the real server lists every key of multi-key lists such as ports)
+//! and custom resource list items by index; repeated keys of YAML bodies are not reported (the
+//! real server reports them by line); a built-in value of the wrong type (a string for
+//! `replicas`) is stored rather than refused, and unknown fields after it are not found; objects
+//! nested more than 100 levels deep are refused with 400 BadRequest, because clients could not
+//! parse them back.
 //!
 //! [`EmbeddedConfig::commit_observer`] is told the instant each change is committed, for measuring
 //! watch and informer latency from there.
@@ -26,6 +34,7 @@
 
 mod admission;
 mod api;
+mod builtin_fields;
 mod cluster;
 mod config;
 mod controller;

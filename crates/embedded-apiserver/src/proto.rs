@@ -1,6 +1,6 @@
 //! Decoding the Kubernetes protobuf envelope for the simple built-in types kubectl's typed
 //! clients send that way (`kubectl create namespace|configmap|secret|serviceaccount`, client-go
-//! leader-election Leases).
+//! leader-election Leases, the `DeleteOptions` of typed deletes such as Helm's release Secrets).
 
 use base64::Engine as _;
 use serde_json::{Map, Value, json};
@@ -112,6 +112,20 @@ const LEASE: &[Field] = &[
     (2, "spec", Ty::Msg(LEASE_SPEC), false),
 ];
 
+const PRECONDITIONS: &[Field] = &[
+    (1, "uid", Ty::Str, false),
+    (2, "resourceVersion", Ty::Str, false),
+];
+
+/// The body client-go sends with deletes (Helm deleting its release Secrets, for one).
+const DELETE_OPTIONS: &[Field] = &[
+    (1, "gracePeriodSeconds", Ty::Int, false),
+    (2, "preconditions", Ty::Msg(PRECONDITIONS), false),
+    (3, "orphanDependents", Ty::Bool, false),
+    (4, "propagationPolicy", Ty::Str, false),
+    (5, "dryRun", Ty::Str, true),
+];
+
 const TYPE_META: &[Field] = &[
     (1, "apiVersion", Ty::Str, false),
     (2, "kind", Ty::Str, false),
@@ -129,6 +143,8 @@ fn schema_for(api_version: &str, kind: &str) -> Option<&'static [Field]> {
         ("v1", "Namespace") => Some(NAMESPACE),
         ("v1", "ServiceAccount") => Some(SERVICE_ACCOUNT),
         ("coordination.k8s.io/v1", "Lease") => Some(LEASE),
+        // Registered in every group version; client-go names the one it talks to.
+        (_, "DeleteOptions") => Some(DELETE_OPTIONS),
         _ => None,
     }
 }
@@ -274,6 +290,11 @@ fn decode(
     Ok(out)
 }
 
+/// Whether a request body is protobuf (starts with Kubernetes' magic `k8s\0`).
+pub fn is_protobuf(body: &[u8]) -> bool {
+    body.starts_with(MAGIC)
+}
+
 /// Decodes a protobuf request body into the JSON object it stands for.
 pub fn to_json(body: &[u8]) -> Result<Value, ApiError> {
     let envelope = body.strip_prefix(MAGIC).ok_or_else(malformed)?;
@@ -395,6 +416,18 @@ mod tests {
         assert_eq!(v["spec"]["holderIdentity"], "me");
         assert_eq!(v["spec"]["leaseDurationSeconds"], 15);
         assert_eq!(v["spec"]["renewTime"], "2023-11-14T22:13:20.123456Z");
+    }
+
+    #[test]
+    fn delete_options_decode_with_preconditions() {
+        let mut pre = Vec::new();
+        field(1, b"u-1", &mut pre);
+        let mut opts = Vec::new();
+        field(2, &pre, &mut opts);
+        field(4, b"Foreground", &mut opts);
+        let v = to_json(&envelope("meta.k8s.io/v1", "DeleteOptions", &opts)).unwrap();
+        assert_eq!(v["propagationPolicy"], "Foreground");
+        assert_eq!(v["preconditions"]["uid"], "u-1");
     }
 
     #[test]

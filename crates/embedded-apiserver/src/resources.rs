@@ -3,6 +3,13 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use k8s_openapi::api;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions;
+
+#[cfg(test)]
+use crate::builtin_fields::Scan;
+use crate::builtin_fields::{UnknownFields, unknown_fields};
+
 /// Identifies where objects of a resource live: group and plural, shared by all its versions.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct StorageKey {
@@ -72,6 +79,8 @@ pub struct ResourceType {
     pub storage_version: bool,
     /// The compiled `openAPIV3Schema` of a custom resource version.
     pub schema: Option<Arc<crd_schema::Schema>>,
+    /// Finds the fields a built-in object's type does not declare; `None` for custom resources.
+    pub unknown_fields: Option<UnknownFields>,
 }
 
 impl ResourceType {
@@ -117,7 +126,8 @@ enum Sub {
     StatusScale,
 }
 
-/// One row of the built-in table: group, version, kind, plural, short names, namespaced, subresources.
+/// One row of the built-in table: group, version, kind, plural, short names, namespaced,
+/// subresources, and the unknown fields of the type (`unknown_fields::<its k8s-openapi type>`).
 type Row = (
     &'static str,
     &'static str,
@@ -126,232 +136,74 @@ type Row = (
     &'static [&'static str],
     bool,
     Sub,
+    UnknownFields,
 );
 
+// Kept as written: a row per entry (and its type on the next line) reads as a table.
+#[rustfmt::skip]
 const BUILTINS: &[Row] = &[
-    (
-        "",
-        "v1",
-        "Namespace",
-        "namespaces",
-        &["ns"],
-        false,
-        Sub::Status,
-    ),
-    ("", "v1", "Pod", "pods", &["po"], true, Sub::Status),
-    (
-        "",
-        "v1",
-        "ConfigMap",
-        "configmaps",
-        &["cm"],
-        true,
-        Sub::None,
-    ),
-    ("", "v1", "Secret", "secrets", &[], true, Sub::None),
-    ("", "v1", "Service", "services", &["svc"], true, Sub::Status),
-    (
-        "",
-        "v1",
-        "ServiceAccount",
-        "serviceaccounts",
-        &["sa"],
-        true,
-        Sub::None,
-    ),
-    ("", "v1", "Endpoints", "endpoints", &["ep"], true, Sub::None),
-    ("", "v1", "Event", "events", &["ev"], true, Sub::None),
-    ("", "v1", "Node", "nodes", &["no"], false, Sub::Status),
-    (
-        "",
-        "v1",
-        "PersistentVolumeClaim",
-        "persistentvolumeclaims",
-        &["pvc"],
-        true,
-        Sub::Status,
-    ),
-    (
-        "",
-        "v1",
-        "PersistentVolume",
-        "persistentvolumes",
-        &["pv"],
-        false,
-        Sub::Status,
-    ),
-    (
-        "apps",
-        "v1",
-        "Deployment",
-        "deployments",
-        &["deploy"],
-        true,
-        Sub::StatusScale,
-    ),
-    (
-        "apps",
-        "v1",
-        "DaemonSet",
-        "daemonsets",
-        &["ds"],
-        true,
-        Sub::Status,
-    ),
-    (
-        "apps",
-        "v1",
-        "StatefulSet",
-        "statefulsets",
-        &["sts"],
-        true,
-        Sub::StatusScale,
-    ),
-    (
-        "apps",
-        "v1",
-        "ReplicaSet",
-        "replicasets",
-        &["rs"],
-        true,
-        Sub::StatusScale,
-    ),
-    ("batch", "v1", "Job", "jobs", &[], true, Sub::Status),
-    (
-        "batch",
-        "v1",
-        "CronJob",
-        "cronjobs",
-        &["cj"],
-        true,
-        Sub::Status,
-    ),
-    (
-        "coordination.k8s.io",
-        "v1",
-        "Lease",
-        "leases",
-        &[],
-        true,
-        Sub::None,
-    ),
-    (
-        "rbac.authorization.k8s.io",
-        "v1",
-        "Role",
-        "roles",
-        &[],
-        true,
-        Sub::None,
-    ),
-    (
-        "rbac.authorization.k8s.io",
-        "v1",
-        "RoleBinding",
-        "rolebindings",
-        &[],
-        true,
-        Sub::None,
-    ),
-    (
-        "rbac.authorization.k8s.io",
-        "v1",
-        "ClusterRole",
-        "clusterroles",
-        &[],
-        false,
-        Sub::None,
-    ),
-    (
-        "rbac.authorization.k8s.io",
-        "v1",
-        "ClusterRoleBinding",
-        "clusterrolebindings",
-        &[],
-        false,
-        Sub::None,
-    ),
-    (
-        "admissionregistration.k8s.io",
-        "v1",
-        "ValidatingWebhookConfiguration",
-        "validatingwebhookconfigurations",
-        &[],
-        false,
-        Sub::None,
-    ),
-    (
-        "admissionregistration.k8s.io",
-        "v1",
-        "MutatingWebhookConfiguration",
-        "mutatingwebhookconfigurations",
-        &[],
-        false,
-        Sub::None,
-    ),
-    (
-        "apiextensions.k8s.io",
-        "v1",
-        "CustomResourceDefinition",
-        "customresourcedefinitions",
-        &["crd", "crds"],
-        false,
-        Sub::Status,
-    ),
-    (
-        "networking.k8s.io",
-        "v1",
-        "Ingress",
-        "ingresses",
-        &["ing"],
-        true,
-        Sub::Status,
-    ),
-    (
-        "networking.k8s.io",
-        "v1",
-        "IngressClass",
-        "ingressclasses",
-        &[],
-        false,
-        Sub::None,
-    ),
-    (
-        "events.k8s.io",
-        "v1",
-        "Event",
-        "events",
-        &["ev"],
-        true,
-        Sub::None,
-    ),
-    (
-        "policy",
-        "v1",
-        "PodDisruptionBudget",
-        "poddisruptionbudgets",
-        &["pdb"],
-        true,
-        Sub::Status,
-    ),
-    (
-        "scheduling.k8s.io",
-        "v1",
-        "PriorityClass",
-        "priorityclasses",
-        &["pc"],
-        false,
-        Sub::None,
-    ),
-    (
-        "storage.k8s.io",
-        "v1",
-        "StorageClass",
-        "storageclasses",
-        &["sc"],
-        false,
-        Sub::None,
-    ),
+    ("", "v1", "Namespace", "namespaces", &["ns"], false, Sub::Status,
+        unknown_fields::<api::core::v1::Namespace>),
+    ("", "v1", "Pod", "pods", &["po"], true, Sub::Status,
+        unknown_fields::<api::core::v1::Pod>),
+    ("", "v1", "ConfigMap", "configmaps", &["cm"], true, Sub::None,
+        unknown_fields::<api::core::v1::ConfigMap>),
+    ("", "v1", "Secret", "secrets", &[], true, Sub::None,
+        unknown_fields::<api::core::v1::Secret>),
+    ("", "v1", "Service", "services", &["svc"], true, Sub::Status,
+        unknown_fields::<api::core::v1::Service>),
+    ("", "v1", "ServiceAccount", "serviceaccounts", &["sa"], true, Sub::None,
+        unknown_fields::<api::core::v1::ServiceAccount>),
+    ("", "v1", "Endpoints", "endpoints", &["ep"], true, Sub::None,
+        unknown_fields::<api::core::v1::Endpoints>),
+    ("", "v1", "Event", "events", &["ev"], true, Sub::None,
+        unknown_fields::<api::core::v1::Event>),
+    ("", "v1", "Node", "nodes", &["no"], false, Sub::Status,
+        unknown_fields::<api::core::v1::Node>),
+    ("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", &["pvc"], true, Sub::Status,
+        unknown_fields::<api::core::v1::PersistentVolumeClaim>),
+    ("", "v1", "PersistentVolume", "persistentvolumes", &["pv"], false, Sub::Status,
+        unknown_fields::<api::core::v1::PersistentVolume>),
+    ("apps", "v1", "Deployment", "deployments", &["deploy"], true, Sub::StatusScale,
+        unknown_fields::<api::apps::v1::Deployment>),
+    ("apps", "v1", "DaemonSet", "daemonsets", &["ds"], true, Sub::Status,
+        unknown_fields::<api::apps::v1::DaemonSet>),
+    ("apps", "v1", "StatefulSet", "statefulsets", &["sts"], true, Sub::StatusScale,
+        unknown_fields::<api::apps::v1::StatefulSet>),
+    ("apps", "v1", "ReplicaSet", "replicasets", &["rs"], true, Sub::StatusScale,
+        unknown_fields::<api::apps::v1::ReplicaSet>),
+    ("batch", "v1", "Job", "jobs", &[], true, Sub::Status,
+        unknown_fields::<api::batch::v1::Job>),
+    ("batch", "v1", "CronJob", "cronjobs", &["cj"], true, Sub::Status,
+        unknown_fields::<api::batch::v1::CronJob>),
+    ("coordination.k8s.io", "v1", "Lease", "leases", &[], true, Sub::None,
+        unknown_fields::<api::coordination::v1::Lease>),
+    ("rbac.authorization.k8s.io", "v1", "Role", "roles", &[], true, Sub::None,
+        unknown_fields::<api::rbac::v1::Role>),
+    ("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", &[], true, Sub::None,
+        unknown_fields::<api::rbac::v1::RoleBinding>),
+    ("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", &[], false, Sub::None,
+        unknown_fields::<api::rbac::v1::ClusterRole>),
+    ("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", &[], false, Sub::None,
+        unknown_fields::<api::rbac::v1::ClusterRoleBinding>),
+    ("admissionregistration.k8s.io", "v1", "ValidatingWebhookConfiguration", "validatingwebhookconfigurations", &[], false, Sub::None,
+        unknown_fields::<api::admissionregistration::v1::ValidatingWebhookConfiguration>),
+    ("admissionregistration.k8s.io", "v1", "MutatingWebhookConfiguration", "mutatingwebhookconfigurations", &[], false, Sub::None,
+        unknown_fields::<api::admissionregistration::v1::MutatingWebhookConfiguration>),
+    ("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", &["crd", "crds"], false, Sub::Status,
+        unknown_fields::<apiextensions::v1::CustomResourceDefinition>),
+    ("networking.k8s.io", "v1", "Ingress", "ingresses", &["ing"], true, Sub::Status,
+        unknown_fields::<api::networking::v1::Ingress>),
+    ("networking.k8s.io", "v1", "IngressClass", "ingressclasses", &[], false, Sub::None,
+        unknown_fields::<api::networking::v1::IngressClass>),
+    ("events.k8s.io", "v1", "Event", "events", &["ev"], true, Sub::None,
+        unknown_fields::<api::events::v1::Event>),
+    ("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", &["pdb"], true, Sub::Status,
+        unknown_fields::<api::policy::v1::PodDisruptionBudget>),
+    ("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", &["pc"], false, Sub::None,
+        unknown_fields::<api::scheduling::v1::PriorityClass>),
+    ("storage.k8s.io", "v1", "StorageClass", "storageclasses", &["sc"], false, Sub::None,
+        unknown_fields::<api::storage::v1::StorageClass>),
 ];
 
 /// Kinds that `kubectl get all` includes.
@@ -367,7 +219,7 @@ const CATEGORY_ALL: &[&str] = &[
 ];
 
 fn builtin(row: &Row) -> ResourceType {
-    let (group, version, kind, plural, short, namespaced, sub) = *row;
+    let (group, version, kind, plural, short, namespaced, sub, unknown) = *row;
     ResourceType {
         group: group.to_owned(),
         version: version.to_owned(),
@@ -386,6 +238,7 @@ fn builtin(row: &Row) -> ResourceType {
         custom: false,
         storage_version: true,
         schema: None,
+        unknown_fields: Some(unknown),
     }
 }
 
@@ -542,6 +395,66 @@ mod tests {
         assert!(groups.iter().any(|(g, _)| g == "events.k8s.io"));
     }
 
+    /// Typical objects of the built-in types: written for this test, and a module's rendered
+    /// manifests. (`deploy/manifests` writes `defaultMode: 0755`, an octal number for kubectl's
+    /// YAML 1.1 and a string for serde_norway's YAML 1.2, so it cannot be read here.)
+    const TYPICAL: [&str; 2] = [
+        include_str!("../testdata/typical-objects.yaml"),
+        include_str!("../../addon-operator/tests/golden/echo-server-ha.yaml"),
+    ];
+
+    fn typical_objects() -> Vec<(Arc<ResourceType>, serde_json::Value)> {
+        use serde::Deserialize as _;
+        let registry = Registry::builtin();
+        let mut out = Vec::new();
+        for text in TYPICAL {
+            for doc in serde_norway::Deserializer::from_str(text) {
+                let obj = serde_json::Value::deserialize(doc).unwrap();
+                let api_version = obj["apiVersion"].as_str().unwrap_or_default();
+                let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+                let kind = obj["kind"].as_str().unwrap_or_default();
+                if let Some(rt) = registry.by_kind(group, version, kind) {
+                    out.push((rt, obj));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_built_in_reads_its_typical_objects_whole_without_unknown_fields() {
+        let objects = typical_objects();
+        for rt in Registry::builtin().all() {
+            assert!(
+                objects
+                    .iter()
+                    .any(|(t, _)| Arc::ptr_eq(t, rt) || t.kind == rt.kind && t.group == rt.group),
+                "no typical object of {} {}",
+                rt.api_version(),
+                rt.kind
+            );
+        }
+        for (rt, obj) in &objects {
+            let find = rt.unknown_fields.unwrap();
+            let name = &obj["metadata"]["name"];
+            assert_eq!(find(obj), Scan::default(), "{} {name}", rt.kind);
+        }
+    }
+
+    #[test]
+    fn every_built_in_reports_fields_its_type_does_not_declare() {
+        for (rt, mut obj) in typical_objects() {
+            obj["zzUnknown"] = serde_json::json!(1);
+            obj["metadata"]["labelz"] = serde_json::json!({ "a": "b" });
+            let found: Vec<String> = (rt.unknown_fields.unwrap())(&obj)
+                .unknown
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            assert_eq!(found, ["metadata.labelz", "zzUnknown"], "{}", rt.kind);
+        }
+    }
+
     #[test]
     fn versions_sort_ga_before_beta_before_alpha() {
         let mut v = vec!["v1alpha1", "v2beta1", "v1", "v1beta2", "v2"];
@@ -561,8 +474,10 @@ mod tests {
             &[],
             true,
             Sub::Status,
+            unknown_fields::<api::core::v1::ConfigMap>,
         ));
         rt.custom = true;
+        rt.unknown_fields = None;
         registry.set_custom(&key, vec![rt]);
         assert!(registry.get("example.com", "v1", "widgets").is_some());
         assert!(registry.groups().iter().any(|(g, _)| g == "example.com"));

@@ -29,4 +29,6 @@ pub use apply::{
     server_side_apply_scoped,
 };
 pub use error::{FieldConflict, PatchError};
-pub use strategic::{ListStrategy, PatchMeta, builtin_patch_meta, strategic_merge_patch};
+pub use strategic::{
+    ListStrategy, PatchMeta, builtin_patch_meta, go_format, strategic_merge_patch,
+};

@@ -68,7 +68,7 @@ impl RetryBackoff {
 
 /// A cheap random number below `bound`, from std's randomly seeded hasher (jitter needs no
 /// cryptographic quality, and this avoids a dependency).
-fn random_below(bound: u64) -> u64 {
+pub fn random_below(bound: u64) -> u64 {
     let seed = RandomState::new().hash_one(std::time::SystemTime::now());
     seed % bound.max(1)
 }

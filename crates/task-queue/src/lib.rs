@@ -14,7 +14,7 @@ mod snapshot;
 mod task;
 mod worker;
 
-pub use backoff::{Jitter, RetryBackoff};
+pub use backoff::{Jitter, RetryBackoff, random_below};
 pub use handler::{TaskContext, TaskHandler, TaskOutcome};
 pub use list::{Compaction, DEFAULT_COMPACTION_THRESHOLD, TaskQueue};
 pub use queue_set::{

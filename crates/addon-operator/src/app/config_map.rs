@@ -12,6 +12,7 @@ use kube::runtime::WatchStreamExt as _;
 use kube::runtime::watcher::{self, Event};
 use tokio_util::sync::CancellationToken;
 
+use crate::app::converge::{self, Trigger};
 use crate::app::live::{Applied, ApplyError, Live};
 
 /// Reads the ConfigMap now; `None` data when it does not exist.
@@ -26,8 +27,15 @@ pub async fn read_initial(
         .unwrap_or_default())
 }
 
-/// Applies every change of the ConfigMap `name` to `live` until `cancel`.
-pub async fn watch(api: Api<ConfigMap>, name: String, live: Arc<Live>, cancel: CancellationToken) {
+/// Applies every change of the ConfigMap `name` to `live` until `cancel`; a change whose
+/// enabled modules were calculated asks `trigger` for a converge.
+pub async fn watch(
+    api: Api<ConfigMap>,
+    name: String,
+    live: Arc<Live>,
+    trigger: Trigger,
+    cancel: CancellationToken,
+) {
     let config = watcher::Config::default().fields(&format!("metadata.name={name}"));
     let stream = watcher::watcher(api, config).default_backoff();
     let mut stream = std::pin::pin!(stream);
@@ -56,8 +64,9 @@ pub async fn watch(api: Api<ConfigMap>, name: String, live: Arc<Live>, cancel: C
             Some(Ok(Event::InitDone | Event::Delete(_))) => BTreeMap::new(),
             Some(Ok(Event::Apply(cm))) => cm.data.unwrap_or_default(),
         };
-        if apply(&live, &name, &data) == Some(Applied::Changed) {
-            recalculate(&live, &cancel).await;
+        if apply(&live, &name, &data) == Some(Applied::Changed) && recalculate(&live, &cancel).await
+        {
+            trigger.send(converge::Event::Converge);
         }
     }
 }
@@ -81,13 +90,20 @@ fn apply(live: &Live, name: &str, data: &BTreeMap<String, String>) -> Option<App
     }
 }
 
-/// Recomputes the enabled modules after a change; a failing script keeps the previous list.
-pub async fn recalculate(live: &Live, cancel: &CancellationToken) {
+/// Recomputes the enabled modules after a change; a failing script keeps the previous list
+/// (and gives `false`).
+pub async fn recalculate(live: &Live, cancel: &CancellationToken) -> bool {
     match live.recalculate_enabled(cancel).await {
-        Ok(enabled) => tracing::info!(?enabled, "enabled modules calculated"),
-        Err(e) => tracing::error!(
-            error = %error_report::Report(&e),
-            "enabled modules calculation failed, the previous list stays in effect"
-        ),
+        Ok(enabled) => {
+            tracing::info!(?enabled, "enabled modules calculated");
+            true
+        }
+        Err(e) => {
+            tracing::error!(
+                error = %error_report::Report(&e),
+                "enabled modules calculation failed, the previous list stays in effect"
+            );
+            false
+        }
     }
 }

@@ -1,12 +1,13 @@
 //! The live module state the debug routes read and the ConfigMap watcher updates.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{PoisonError, RwLock};
 
 use addon_modules::render::render_options;
 use addon_modules::{
     ConfigMapError, ConfigValuesError, EnabledScriptError, KubeConfig, ModuleSet, ScriptRunner,
 };
-use helm_render::{HelmRenderer, RenderError, Renderer};
+use helm_render::{HelmRenderer, RenderError, RenderedRelease, Renderer};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
@@ -55,6 +56,8 @@ pub struct Live {
     scripts: ScriptRunner,
     namespace: String,
     renderer: HelmRenderer,
+    /// The first converge finished (upstream's readiness flag).
+    ready: AtomicBool,
 }
 
 impl Live {
@@ -66,7 +69,18 @@ impl Live {
             scripts,
             namespace,
             renderer: HelmRenderer::new(),
+            ready: AtomicBool::new(false),
         }
+    }
+
+    /// Marks the first converge as done.
+    pub fn set_ready(&self) {
+        self.ready.store(true, Ordering::Release);
+    }
+
+    /// Whether the first converge is done.
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
     }
 
     /// The enabled modules, sorted, as of the last successful calculation.
@@ -126,23 +140,48 @@ impl Live {
     /// Renders `module` with its values now (`Value::Null` for a module without a chart, as
     /// upstream answers), off the async threads.
     pub async fn render(&self, module: &str) -> Result<Value, RenderModuleError> {
+        Ok(match self.render_release(module).await? {
+            None => Value::Null,
+            Some(rendered) => Value::String(rendered.release.manifest),
+        })
+    }
+
+    /// Renders `module`'s chart with its values now, off the async threads; `None` for a
+    /// module without a chart.
+    pub async fn render_release(
+        &self,
+        module: &str,
+    ) -> Result<Option<RenderedModule>, RenderModuleError> {
         let job = self.read(|set| {
             set.module(module).map(|m| {
-                m.is_helm
-                    .then(|| (m.path.clone(), render_options(set, m, &self.namespace)))
+                m.is_helm.then(|| {
+                    (
+                        m.path.clone(),
+                        render_options(set, m, &self.namespace),
+                        set.helm_values(m),
+                    )
+                })
             })
         });
         let Some(job) = job else {
             return Err(RenderModuleError::NotFound);
         };
-        let Some((path, opts)) = job else {
-            return Ok(Value::Null);
+        let Some((path, opts, values)) = job else {
+            return Ok(None);
         };
         let renderer = self.renderer.clone();
         let release = tokio::task::spawn_blocking(move || renderer.render(&path, &opts))
             .await
             .map_err(|e| RenderModuleError::Task(e.to_string()))?
             .map_err(RenderModuleError::Render)?;
-        Ok(Value::String(release.manifest))
+        Ok(Some(RenderedModule { release, values }))
     }
+}
+
+/// A module's chart rendered with its live values (no `Debug`: it may hold Secrets).
+pub struct RenderedModule {
+    /// The manifest (without Helm hooks), its documents and NOTES.txt.
+    pub release: RenderedRelease,
+    /// The values it was rendered with: `{"global": ..., "<key>": ...}`.
+    pub values: Value,
 }

@@ -1,16 +1,19 @@
-//! `addon-operator start`, the first slice of the engine: find the modules, serve the debug
-//! socket, start the embedded cluster or connect to one, read and watch the ConfigMap, until
-//! shutdown; `enabled` scripts decide `module list`. Hooks and Helm releases are not run yet.
+//! `addon-operator start`: find the modules, serve the debug socket, start the embedded cluster
+//! or connect to one, read and watch the ConfigMap, and deploy the enabled modules' Helm
+//! releases on every change, until shutdown. Hooks are not run yet.
 
 mod config_map;
+pub mod converge;
 mod debug;
 mod live;
+mod retries;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use addon_modules::{DiscoveryError, GlobalDef, ModuleSet, SchemaError, Schemas};
+use addon_releases::{Releases, ReleasesConfig};
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::Api;
 use tokio_util::sync::CancellationToken;
@@ -18,15 +21,17 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
 
-pub use self::live::{Applied, ApplyError, Live, RenderModuleError};
+use self::converge::{ConvergeConfig, Converger, Event, Trigger};
+
+pub use self::live::{Applied, ApplyError, Live, RenderModuleError, RenderedModule};
 
 /// How long stopping the servers and the watcher may take.
 const STOP_LIMIT: Duration = Duration::from_secs(10);
 
 /// What this slice of the engine does not do yet; logged at startup and in the README.
-pub const NOT_YET: &str = "this addon-operator does not run global or module hooks and does not \
-     install Helm releases yet: it loads modules, watches the ConfigMap, runs `enabled` scripts \
-     for `module list`, and serves module values and renders on the debug socket";
+pub const NOT_YET: &str = "this addon-operator does not run global or module hooks yet: it loads \
+     modules, watches the ConfigMap, runs `enabled` scripts, deploys the enabled modules' Helm \
+     releases, and serves module values and renders on the debug socket";
 
 /// Why `start` stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -190,6 +195,14 @@ async fn run(
         env: std::env::vars_os().collect(),
     };
     let live = Arc::new(Live::new(set, scripts, namespace.clone()));
+    let releases = Releases::new(
+        client.clone(),
+        ReleasesConfig {
+            namespace: namespace.clone(),
+            history_max: config.helm_history_max,
+            extra_labels: config.extra_labels.clone(),
+        },
+    );
     let api: Api<ConfigMap> = Api::namespaced(client, &namespace);
     let data = config_map::read_initial(&api, &config.config_map)
         .await
@@ -208,7 +221,10 @@ async fn run(
         configmap = config.config_map,
         "config values loaded"
     );
-    config_map::recalculate(&live, servers).await;
+    let (trigger, events) = Trigger::channel();
+    if config_map::recalculate(&live, servers).await {
+        trigger.send(Event::Converge);
+    }
 
     let runtime = shell_operator::app::runtime_config(config.log.level.as_str(), log_level);
     let router = debug_socket::router(
@@ -224,10 +240,21 @@ async fn run(
         .await
         .map_err(StartError::DebugEndpoint)?;
 
+    let converger = Converger::new(
+        Arc::clone(&live),
+        releases,
+        ConvergeConfig {
+            ignore_release: config.helm_ignore_release.clone(),
+            backoff: task_queue::RetryBackoff::default(),
+            monitor_interval: config.resources_monitor_interval,
+        },
+    );
+    tracker.spawn(converger.run(events, servers.clone()));
     tracker.spawn(config_map::watch(
         api,
         config.config_map.clone(),
         live,
+        trigger,
         servers.clone(),
     ));
     shutdown.cancelled().await;

@@ -175,6 +175,19 @@ fn check_schema(ctx: &WriteCtx, obj: &mut Value, name: &str) -> Result<(), ApiEr
     Err(ApiError::invalid(kind, group, name, message, causes))
 }
 
+/// Drops the fields a built-in type does not declare, as decoding into its Go struct does on the
+/// real server, and those a custom resource's `metadata` has beyond `ObjectMeta` (its schema
+/// prunes the rest later): whatever the `fieldValidation` directive, and whatever a mutating
+/// webhook added.
+fn drop_unknown_fields(rt: &ResourceType, obj: &mut Value) {
+    let scan = match rt.unknown_fields {
+        Some(find) => find(obj),
+        None if rt.custom => crate::builtin_fields::unknown_metadata_fields(obj),
+        None => return,
+    };
+    crate::builtin_fields::prune(obj, &scan.unknown);
+}
+
 /// Defaults and checks a webhook configuration, as the real server does on every write.
 fn check_webhook_configuration(
     ctx: &WriteCtx,
@@ -215,6 +228,7 @@ fn defaults_on_create(rt: &ResourceType, obj: &mut Value, name: &str) {
 /// Validates and stores a new object (unless dry-run); returns what was (or would be) stored.
 pub fn create(txn: &mut Txn<'_>, ctx: &WriteCtx, mut obj: Value) -> Result<Arc<Value>, ApiError> {
     check_type(&ctx.rt, &mut obj)?;
+    drop_unknown_fields(&ctx.rt, &mut obj);
     let body_ns = meta_str(&obj, "namespace").unwrap_or_default().to_owned();
     if ctx.rt.namespaced {
         if !body_ns.is_empty() && body_ns != ctx.namespace {
@@ -359,6 +373,7 @@ pub fn update(
     part: Part,
 ) -> Result<Arc<Value>, ApiError> {
     check_type(&ctx.rt, &mut new)?;
+    drop_unknown_fields(&ctx.rt, &mut new);
     let name = meta_str(old, "name").unwrap_or_default().to_owned();
     match meta_str(&new, "name") {
         Some(n) if !n.is_empty() && n != name => {
@@ -490,6 +505,25 @@ pub fn update(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unknown_fields_of_built_ins_are_dropped_and_of_custom_resources_only_metadata_ones() {
+        let registry = crate::resources::Registry::builtin();
+        let rt = registry.get("", "v1", "configmaps").unwrap();
+        let mut obj =
+            json!({ "metadata": { "name": "c", "nam": "x" }, "data": { "k": "v" }, "dataz": 1 });
+        drop_unknown_fields(&rt, &mut obj);
+        assert_eq!(
+            obj,
+            json!({ "metadata": { "name": "c" }, "data": { "k": "v" } })
+        );
+        let mut custom = (*rt).clone();
+        custom.unknown_fields = None;
+        custom.custom = true;
+        let mut obj = json!({ "metadata": { "name": "c", "nam": "x" }, "dataz": 1 });
+        drop_unknown_fields(&custom, &mut obj);
+        assert_eq!(obj, json!({ "metadata": { "name": "c" }, "dataz": 1 }));
+    }
 
     fn nested(levels: usize) -> Value {
         let mut v = json!("leaf");

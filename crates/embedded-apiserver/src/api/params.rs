@@ -159,8 +159,12 @@ impl DeleteOptions {
         if body.iter().all(u8::is_ascii_whitespace) {
             return Ok(opts);
         }
-        let v: Value = serde_json::from_slice(body)
-            .map_err(|e| ApiError::bad_request(format!("error decoding DeleteOptions: {e}")))?;
+        let v: Value = if crate::proto::is_protobuf(body) {
+            crate::proto::to_json(body)?
+        } else {
+            serde_json::from_slice(body)
+                .map_err(|e| ApiError::bad_request(format!("error decoding DeleteOptions: {e}")))?
+        };
         if let Some(p) = v["propagationPolicy"].as_str() {
             opts.propagation = propagation(p)?;
         } else if let Some(o) = v["orphanDependents"].as_bool() {

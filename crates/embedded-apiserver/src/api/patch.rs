@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::admitted::{self, Change};
 use super::commit::{self, Part};
-use super::field_validation::{self, Directive};
+use super::field_validation::{self, Directive, Shown};
 use super::present::{apply_scale, present, scale_view};
 use super::write::shape;
 use super::{Call, Reply};
@@ -109,11 +109,16 @@ pub async fn patch(call: &Call<'_>, name: &str) -> Result<Reply, ApiError> {
         ));
     }
     let directive = Directive::parse(call.params.field_validation.as_deref(), "PatchOptions")?;
+    let sub = call.sub.as_deref();
+    if let Patch::Apply(applied) = &patch
+        && sub != Some("scale")
+    {
+        field_validation::check_applied(&call.rt, applied)?;
+    }
     let mut ctx = call.write_ctx(call.params.dry_run);
     if matches!(patch, Patch::Apply(_)) {
         ctx.fields = commit::FieldOwnership::Applied;
     }
-    let sub = call.sub.as_deref();
     let part = if sub == Some("status") {
         Part::Status
     } else {
@@ -153,7 +158,11 @@ pub async fn patch(call: &Call<'_>, name: &str) -> Result<Reply, ApiError> {
                     new
                 } else {
                     let new = apply_patch(call, p, &present(&call.rt, old))?;
-                    field_validation::check_patched(call, directive, &new)?;
+                    let shown = match p {
+                        Patch::Strategic(patch) => Shown::StrategicPatch(patch),
+                        _ => Shown::Patched,
+                    };
+                    field_validation::check_patched(call, directive, &new, shown)?;
                     new
                 };
                 Ok(Change::Update(new))

@@ -62,8 +62,9 @@ pub(super) fn scalar_eq(a: &Value, b: &Value) -> bool {
     }
 }
 
-/// Go's `fmt.Sprintf("%v")` rendering of a decoded JSON value, used in error messages.
-pub(super) fn go_format(value: &Value) -> String {
+/// Go's `fmt.Sprintf("%v")` rendering of a decoded JSON value, used in error messages: maps with
+/// sorted keys as `map[k:v]`, lists as `[a b]`, strings bare, `null` as `<nil>`.
+pub fn go_format(value: &Value) -> String {
     match value {
         Value::Null => "<nil>".into(),
         Value::String(s) => s.clone(),

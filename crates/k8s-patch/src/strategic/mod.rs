@@ -8,6 +8,7 @@ mod list;
 mod merge;
 
 pub use builtin::builtin_patch_meta;
+pub use directive::go_format;
 pub use merge::strategic_merge_patch;
 
 /// How a list at a given field path merges.
