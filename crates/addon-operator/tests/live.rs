@@ -50,6 +50,9 @@ impl Operator {
             .arg(dir.path().join("no-global-hooks"))
             .arg("--debug-unix-socket")
             .arg(dir.path().join("debug.socket"))
+            // Parallel tests: a free port each, on loopback only.
+            .args(["--prometheus-listen-address", "127.0.0.1"])
+            .args(["--prometheus-listen-port", "0"])
             .env("ADDON_OPERATOR_RESOURCES_MONITOR_INTERVAL", "1s")
             .env("HELM_IGNORE_RELEASE", "keep-me")
             .stdout(log.try_clone().unwrap())
@@ -65,6 +68,41 @@ impl Operator {
         })
         .await;
         op
+    }
+
+    /// The HTTP server's address, from its log line.
+    async fn http_addr(&self) -> String {
+        let re = regex::Regex::new(r"http server listening addr=(\S+)").unwrap();
+        self.wait_for("the http server", || async {
+            re.captures(&self.log()).map(|c| c[1].to_owned())
+        })
+        .await
+    }
+
+    /// `GET path` on the HTTP server: the status code and the body.
+    async fn get(&self, path: &str) -> (u16, String) {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let mut stream = tokio::net::TcpStream::connect(self.http_addr().await)
+            .await
+            .unwrap();
+        let request = format!("GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await.unwrap();
+        let (head, body) = response.split_once("\r\n\r\n").unwrap();
+        let code = head.split(' ').nth(1).unwrap().parse().unwrap();
+        (code, body.to_owned())
+    }
+
+    /// Waits until `/metrics` has a line starting with `prefix` (a metric and its labels).
+    async fn wait_for_metric(&self, prefix: &str) -> String {
+        self.wait_for(&format!("metric {prefix}"), || async {
+            let (_, text) = self.get("/metrics").await;
+            text.lines()
+                .find(|l| l.starts_with(prefix))
+                .map(str::to_owned)
+        })
+        .await
     }
 
     fn socket(&self) -> PathBuf {
@@ -358,12 +396,7 @@ async fn enabled_modules_are_deployed_disabled_ones_uninstalled_and_stale_releas
         .create(&PostParams::default(), &config_map_named("demo-cm"))
         .await
         .unwrap();
-    let mut ns = Namespace::default();
-    ns.metadata.name = Some("d8-cron-reporter".into());
-    Api::<Namespace>::all(client.clone())
-        .create(&PostParams::default(), &ns)
-        .await
-        .unwrap();
+    create_namespace(&client, "d8-cron-reporter").await;
     op.wait_for("the stale release to be purged", || async {
         let gone = secrets
             .get_opt("sh.helm.release.v1.demo.v1")
@@ -431,8 +464,87 @@ async fn enabled_modules_are_deployed_disabled_ones_uninstalled_and_stale_releas
         .await;
 }
 
+async fn create_namespace(client: &kube::Client, name: &str) {
+    let mut ns = Namespace::default();
+    ns.metadata.name = Some(name.into());
+    Api::<Namespace>::all(client.clone())
+        .create(&PostParams::default(), &ns)
+        .await
+        .unwrap();
+}
+
 fn config_map_named(name: &str) -> ConfigMap {
     let mut cm = ConfigMap::default();
     cm.metadata.name = Some(name.into());
     cm
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_serves_probes_converge_status_and_the_metrics_of_module_runs() {
+    let op = Operator::start().await;
+    assert_eq!(op.get("/healthz").await, (200, String::new()));
+
+    // cron-reporter fails until its namespace exists: the first converge is not done.
+    op.wait_for("cron-reporter to fail", || async {
+        op.log()
+            .contains("module step failed, will retry module=\"cron-reporter\"")
+            .then_some(())
+    })
+    .await;
+    assert_eq!(
+        op.get("/readyz").await,
+        (500, "Startup converge in progress\n".to_owned())
+    );
+    let (code, status) = op.get("/status/converge").await;
+    assert_eq!(
+        (code, status.as_str()),
+        (200, "STARTUP_CONVERGE_IN_PROGRESS: 1 tasks\n")
+    );
+    let (_, json) = op.get("/status/converge?output=json").await;
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(json["STARTUP_CONVERGE_IN_PROGRESS"], 1, "{json}");
+    assert_eq!(json["STARTUP_CONVERGE_NOT_STARTED"], false, "{json}");
+
+    let errors = op
+        .wait_for_metric(r#"addon_operator_module_run_errors_total{module="cron-reporter"}"#)
+        .await;
+    assert!(!errors.ends_with(" 0"), "{errors}");
+    let metrics = op.get("/metrics").await.1;
+    for line in [
+        "addon_operator_module_run_seconds_count{module=\"echo-server\",activation=\"OperatorStartup\"} 1\n",
+        "addon_operator_module_helm_seconds_count{module=\"echo-server\",activation=\"OperatorStartup\"} 1\n",
+        "addon_operator_helm_operation_seconds_count{module=\"echo-server\",activation=\"OperatorStartup\",operation=\"template\"} 1\n",
+        "addon_operator_helm_operation_seconds_count{module=\"echo-server\",activation=\"OperatorStartup\",operation=\"check-upgrade\"} 1\n",
+        "addon_operator_helm_operation_seconds_count{module=\"echo-server\",activation=\"OperatorStartup\",operation=\"upgrade\"} 1\n",
+        "addon_operator_convergence_total{activation=\"OperatorStartup\"} 1\n",
+        "# TYPE addon_operator_convergence_seconds counter\n",
+        "addon_operator_kubernetes_client_request_result_total{component=\"main\",code=\"200\",method=\"GET\"",
+        "\nprocess_resident_memory_bytes ",
+    ] {
+        assert!(metrics.contains(line), "missing {line} in\n{metrics}");
+    }
+    assert!(!metrics.contains("shell_operator_"), "{metrics}");
+    let ticks = op.wait_for_metric("addon_operator_live_ticks ").await;
+    assert_ne!(ticks, "addon_operator_live_ticks 0");
+    assert_eq!(op.get("/metrics/hooks").await, (200, String::new()));
+
+    // Once the namespace exists the retry succeeds and the operator is ready.
+    let client = op.client().await;
+    create_namespace(&client, "d8-cron-reporter").await;
+    op.wait_for("readiness", || async {
+        (op.get("/readyz").await == (200, "Startup converge done.\n".to_owned())).then_some(())
+    })
+    .await;
+    assert_eq!(
+        op.get("/status/converge").await.1,
+        "STARTUP_CONVERGE_DONE\nCONVERGE_WAIT_TASK\n"
+    );
+    assert!(
+        op.get("/discovery")
+            .await
+            .1
+            .contains("GET /status/converge\n"),
+        "{}",
+        op.get("/discovery").await.1
+    );
 }

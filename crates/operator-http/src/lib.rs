@@ -19,7 +19,7 @@
 //! let state = HttpState {
 //!     self_metrics: Arc::new(registry),
 //!     hook_metrics: Arc::new(HookMetricsStore::default()),
-//!     readiness: readiness.clone(),
+//!     readiness: Arc::new(readiness.clone()),
 //! };
 //! let listener = bind(&ListenConfig::default()).await?;
 //! serve(listener, Routes::new(state).into_router(), CancellationToken::new()).await
@@ -32,7 +32,7 @@ mod routes;
 mod serve;
 
 pub use exposition::{RenderError, TextExposition};
-pub use readiness::{HaMode, NotReady, Readiness};
+pub use readiness::{HaMode, NotReady, Readiness, ReadinessProbe};
 pub use routes::{HttpState, Routes};
 pub use serve::{
     DEFAULT_LISTEN_ADDRESS, DEFAULT_LISTEN_PORT, ListenConfig, ServeError, bind, serve,

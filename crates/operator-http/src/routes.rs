@@ -10,7 +10,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
 
 use crate::exposition::TextExposition;
-use crate::readiness::Readiness;
+use crate::readiness::ReadinessProbe;
 
 /// What the built-in routes read.
 #[derive(Clone)]
@@ -20,7 +20,7 @@ pub struct HttpState {
     /// Served on `/metrics/hooks`.
     pub hook_metrics: Arc<dyn TextExposition>,
     /// Decides `/readyz`.
-    pub readiness: Readiness,
+    pub readiness: Arc<dyn ReadinessProbe>,
 }
 
 /// Builder of the router; records every route so `/discovery` can list it.
@@ -40,7 +40,7 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("/healthz", "200 while the process is alive"),
     (
         "/readyz",
-        "200 when hooks are loaded, onStartup and Synchronization are done (and leader with HA)",
+        "200 when the operator is ready (shell-operator: hooks loaded, onStartup and Synchronization done; addon-operator: the first converge done)",
     ),
 ];
 
@@ -122,8 +122,5 @@ async fn healthz() -> StatusCode {
 }
 
 async fn readyz(State(state): State<HttpState>) -> Response {
-    match state.readiness.check() {
-        Ok(()) => (StatusCode::OK, "ready\n").into_response(),
-        Err(reason) => (StatusCode::SERVICE_UNAVAILABLE, format!("{reason}\n")).into_response(),
-    }
+    state.readiness.probe().into_response()
 }

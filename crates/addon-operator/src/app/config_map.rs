@@ -10,6 +10,7 @@ use k8s_openapi::api::core::v1::ConfigMap;
 use kube::Api;
 use kube::runtime::WatchStreamExt as _;
 use kube::runtime::watcher::{self, Event};
+use operator_metrics::AddonMetrics;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::converge::{self, Trigger};
@@ -34,6 +35,7 @@ pub async fn watch(
     name: String,
     live: Arc<Live>,
     trigger: Trigger,
+    metrics: AddonMetrics,
     cancel: CancellationToken,
 ) {
     let config = watcher::Config::default().fields(&format!("metadata.name={name}"));
@@ -64,14 +66,20 @@ pub async fn watch(
             Some(Ok(Event::InitDone | Event::Delete(_))) => BTreeMap::new(),
             Some(Ok(Event::Apply(cm))) => cm.data.unwrap_or_default(),
         };
-        if apply(&live, &name, &data) == Some(Applied::Changed) && recalculate(&live, &cancel).await
+        if apply(&live, &name, &data, &metrics) == Some(Applied::Changed)
+            && recalculate(&live, &metrics, &cancel).await
         {
             trigger.send(converge::Event::Converge);
         }
     }
 }
 
-fn apply(live: &Live, name: &str, data: &BTreeMap<String, String>) -> Option<Applied> {
+fn apply(
+    live: &Live,
+    name: &str,
+    data: &BTreeMap<String, String>,
+    metrics: &AddonMetrics,
+) -> Option<Applied> {
     match live.apply(data) {
         Ok(applied) => {
             if applied == Applied::Changed {
@@ -80,6 +88,7 @@ fn apply(live: &Live, name: &str, data: &BTreeMap<String, String>) -> Option<App
             Some(applied)
         }
         Err(e @ (ApplyError::ConfigMap(_) | ApplyError::Values(_))) => {
+            metrics.config_values_error();
             tracing::error!(
                 configmap = name,
                 error = %error_report::Report(&e),
@@ -92,13 +101,14 @@ fn apply(live: &Live, name: &str, data: &BTreeMap<String, String>) -> Option<App
 
 /// Recomputes the enabled modules after a change; a failing script keeps the previous list
 /// (and gives `false`).
-pub async fn recalculate(live: &Live, cancel: &CancellationToken) -> bool {
+pub async fn recalculate(live: &Live, metrics: &AddonMetrics, cancel: &CancellationToken) -> bool {
     match live.recalculate_enabled(cancel).await {
         Ok(enabled) => {
             tracing::info!(?enabled, "enabled modules calculated");
             true
         }
         Err(e) => {
+            metrics.modules_discover_error();
             tracing::error!(
                 error = %error_report::Report(&e),
                 "enabled modules calculation failed, the previous list stays in effect"

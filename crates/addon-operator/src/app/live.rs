@@ -1,6 +1,5 @@
 //! The live module state the debug routes read and the ConfigMap watcher updates.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{PoisonError, RwLock};
 
 use addon_modules::render::render_options;
@@ -56,8 +55,6 @@ pub struct Live {
     scripts: ScriptRunner,
     namespace: String,
     renderer: HelmRenderer,
-    /// The first converge finished (upstream's readiness flag).
-    ready: AtomicBool,
 }
 
 impl Live {
@@ -69,18 +66,7 @@ impl Live {
             scripts,
             namespace,
             renderer: HelmRenderer::new(),
-            ready: AtomicBool::new(false),
         }
-    }
-
-    /// Marks the first converge as done.
-    pub fn set_ready(&self) {
-        self.ready.store(true, Ordering::Release);
-    }
-
-    /// Whether the first converge is done.
-    pub fn is_ready(&self) -> bool {
-        self.ready.load(Ordering::Acquire)
     }
 
     /// The enabled modules, sorted, as of the last successful calculation.
