@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret};
-use kube::api::{Api, DeleteParams, ListParams, PostParams};
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use tokio::process::{Child, Command};
 
@@ -547,4 +547,87 @@ async fn http_serves_probes_converge_status_and_the_metrics_of_module_runs() {
         "{}",
         op.get("/discovery").await.1
     );
+}
+
+/// `module_run_seconds_count` of `module` after the first converge (empty `activation`).
+fn runs_after_startup(module: &str) -> String {
+    format!(r#"addon_operator_module_run_seconds_count{{module="{module}",activation=""}}"#)
+}
+
+const RELOAD_ALL: &str = r#"addon_operator_convergence_total{activation="ReloadAllModules"}"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_module_section_change_runs_that_module_alone_and_global_or_enabled_changes_run_all() {
+    let op = Operator::start().await;
+    let client = op.client().await;
+    create_namespace(&client, "d8-cron-reporter").await;
+    op.wait_for("readiness", || async {
+        (op.get("/readyz").await.0 == 200).then_some(())
+    })
+    .await;
+    let config_maps: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
+    config_maps
+        .create(
+            &PostParams::default(),
+            &config_map(&[("echoServer", "replicas: 2")]),
+        )
+        .await
+        .unwrap();
+    let patch = |data: serde_json::Value| {
+        let config_maps = config_maps.clone();
+        async move {
+            config_maps
+                .patch(
+                    "addon-operator",
+                    &PatchParams::default(),
+                    &Patch::Merge(data),
+                )
+                .await
+                .unwrap();
+        }
+    };
+
+    // echo-server's section changed: echo-server runs, cron-reporter does not, no converge.
+    op.wait_for_metric(&format!("{} 1", runs_after_startup("echo-server")))
+        .await;
+    let metrics = op.get("/metrics").await.1;
+    assert!(
+        !metrics.contains(&runs_after_startup("cron-reporter")),
+        "{metrics}"
+    );
+    assert!(!metrics.contains(RELOAD_ALL), "{metrics}");
+
+    // Another enabled set: a converge of all (echo-server runs, cron-reporter is deleted).
+    patch(serde_json::json!({"data": {"cronReporterEnabled": "false"}})).await;
+    op.wait_for_metric(&format!("{RELOAD_ALL} 1")).await;
+    op.wait_for_metric(&format!("{} 2", runs_after_startup("echo-server")))
+        .await;
+
+    // A disabled module's section, then a change of metadata only: nothing runs. The
+    // echo-server change after them shows they were handled (the watcher is sequential).
+    patch(serde_json::json!({"data": {"cronReporter": "schedule: '*/5 * * * *'"}})).await;
+    patch(serde_json::json!({"metadata": {"labels": {"touched": "yes"}}})).await;
+    patch(serde_json::json!({"data": {"echoServer": "replicas: 3"}})).await;
+    op.wait_for_metric(&format!("{} 3", runs_after_startup("echo-server")))
+        .await;
+    let metrics = op.get("/metrics").await.1;
+    assert!(metrics.contains(&format!("{RELOAD_ALL} 1\n")), "{metrics}");
+    assert!(
+        !metrics.contains(&runs_after_startup("cron-reporter")),
+        "{metrics}"
+    );
+
+    // `global` changed: a converge of all.
+    patch(serde_json::json!({"data": {"global": "clusterName: other"}})).await;
+    op.wait_for_metric(&format!("{RELOAD_ALL} 2")).await;
+    op.wait_for_metric(&format!("{} 4", runs_after_startup("echo-server")))
+        .await;
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), "d8-echo-server");
+    let replicas = deployments
+        .get("echo-server")
+        .await
+        .unwrap()
+        .spec
+        .and_then(|s| s.replicas);
+    assert_eq!(replicas, Some(3));
 }

@@ -7,7 +7,8 @@
 //! then on the resources monitor checks every release at an interval and runs a module whose
 //! release is not `deployed` or misses an object (upstream's auto-heal).
 
-use std::sync::Arc;
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use addon_releases::{ChartError, ChartRecord, Desired, Health, Outcome, ReleaseError, Releases};
@@ -26,28 +27,95 @@ use crate::app::retries::{Retries, Step};
 use crate::app::status::ConvergeStatus;
 
 /// What makes the converger act; one closed set, consumed by [`Converger::run`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
-    /// The enabled modules or the values were (re)calculated: converge all modules.
+    /// `global` or the enabled modules changed: converge all modules (`ReloadAllModules`).
     Converge,
+    /// The sections of these enabled modules changed: run only them.
+    RunModules(BTreeSet<String>),
 }
 
-/// Sends [`Event`]s to the converger. The channel holds one event: a pending one already
-/// covers any later one, since a converge reads the state of the moment it runs.
+/// Events not taken yet, merged: a pending converge covers every module run, and module runs
+/// of the same module are one, as upstream queues a ModuleRun only when none is pending.
+#[derive(Debug, Default)]
+struct Pending {
+    converge: bool,
+    modules: BTreeSet<String>,
+}
+
+impl Pending {
+    fn add(&mut self, event: Event) {
+        match event {
+            Event::Converge => {
+                self.converge = true;
+                self.modules.clear();
+            }
+            Event::RunModules(modules) if !self.converge => self.modules.extend(modules),
+            Event::RunModules(_) => {}
+        }
+    }
+
+    fn take(&mut self) -> Option<Event> {
+        if std::mem::take(&mut self.converge) {
+            return Some(Event::Converge);
+        }
+        let modules = std::mem::take(&mut self.modules);
+        (!modules.is_empty()).then_some(Event::RunModules(modules))
+    }
+}
+
+fn lock(pending: &Mutex<Pending>) -> MutexGuard<'_, Pending> {
+    pending.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Sends [`Event`]s to the converger: they are merged into the pending ones, and a wake-up is
+/// sent unless one is already waiting. Nothing is lost and nothing queues up unbounded.
 #[derive(Debug, Clone)]
-pub struct Trigger(mpsc::Sender<Event>);
+pub struct Trigger {
+    wake: mpsc::Sender<()>,
+    pending: Arc<Mutex<Pending>>,
+}
+
+/// The converger's end of a [`Trigger`].
+#[derive(Debug)]
+pub struct Events {
+    wake: mpsc::Receiver<()>,
+    pending: Arc<Mutex<Pending>>,
+}
 
 impl Trigger {
     /// A trigger and the receiving end for [`Converger::run`].
-    pub fn channel() -> (Trigger, mpsc::Receiver<Event>) {
+    pub fn channel() -> (Trigger, Events) {
         let (tx, rx) = mpsc::channel(1);
-        (Trigger(tx), rx)
+        let pending = Arc::new(Mutex::new(Pending::default()));
+        (
+            Trigger {
+                wake: tx,
+                pending: Arc::clone(&pending),
+            },
+            Events { wake: rx, pending },
+        )
     }
 
-    /// Asks for `event`; dropped when one is already pending.
+    /// Asks for `event`.
     pub fn send(&self, event: Event) {
-        // Full: an event is pending and covers this one. Closed: the converger stopped.
-        let _ = self.0.try_send(event);
+        lock(&self.pending).add(event);
+        // Full: a wake-up is waiting and the receiver takes everything pending. Closed: the
+        // converger stopped.
+        let _ = self.wake.try_send(());
+    }
+}
+
+impl Events {
+    /// The pending events merged into one, waiting for one if none is pending; `None` once
+    /// every [`Trigger`] is dropped. Cancel-safe.
+    pub async fn recv(&mut self) -> Option<Event> {
+        loop {
+            if let Some(event) = lock(&self.pending).take() {
+                return Some(event);
+            }
+            self.wake.recv().await?;
+        }
     }
 }
 
@@ -162,7 +230,7 @@ impl Converger {
 
     /// Handles events and retries until `cancel` or until every [`Trigger`] is dropped. A step
     /// that has started finishes before the loop looks at `cancel` again.
-    pub async fn run(mut self, mut events: mpsc::Receiver<Event>, cancel: CancellationToken) {
+    pub async fn run(mut self, mut events: Events, cancel: CancellationToken) {
         // The monitor starts after the first converge.
         let mut next_monitor: Option<Instant> = None;
         loop {
@@ -180,6 +248,9 @@ impl Converger {
             };
             match wake {
                 Wake::Event(Event::Converge) => self.converge(&cancel).await,
+                Wake::Event(Event::RunModules(modules)) => {
+                    self.run_modules(&modules, &cancel).await;
+                }
                 Wake::Retry => self.retry_due(&cancel).await,
                 Wake::Monitor => {
                     self.monitor(&cancel).await;
@@ -281,6 +352,19 @@ impl Converger {
             self.step(module, *step).await;
         }
         self.metrics.convergence(activation, started.elapsed());
+    }
+
+    /// Runs these modules alone, in module order; a module no longer enabled is skipped (upstream:
+    /// a ModuleRun of a disabled module is a no-op).
+    async fn run_modules(&mut self, modules: &BTreeSet<String>, cancel: &CancellationToken) {
+        for module in self.enabled.clone() {
+            if cancel.is_cancelled() {
+                return;
+            }
+            if modules.contains(&module) {
+                self.step(&module, Step::Run).await;
+            }
+        }
     }
 
     async fn retry_due(&mut self, cancel: &CancellationToken) {
@@ -481,13 +565,23 @@ mod tests {
         assert_eq!(with_jitter(Duration::ZERO), Duration::ZERO);
     }
 
+    fn run(modules: &[&str]) -> Event {
+        Event::RunModules(modules.iter().map(|m| (*m).to_owned()).collect())
+    }
+
     #[tokio::test]
-    async fn a_pending_event_absorbs_later_ones() {
+    async fn a_pending_converge_absorbs_later_events_and_module_runs_merge() {
         let (trigger, mut rx) = Trigger::channel();
+        trigger.send(run(&["a"]));
         trigger.send(Event::Converge);
+        trigger.send(run(&["b"]));
         trigger.send(Event::Converge);
-        drop(trigger);
         assert_eq!(rx.recv().await, Some(Event::Converge));
+        trigger.send(run(&["a"]));
+        trigger.send(run(&["b"]));
+        trigger.send(run(&["a"]));
+        drop(trigger);
+        assert_eq!(rx.recv().await, Some(run(&["a", "b"])));
         assert_eq!(rx.recv().await, None);
     }
 }

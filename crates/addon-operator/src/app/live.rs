@@ -3,6 +3,9 @@
 use std::sync::{PoisonError, RwLock};
 
 use addon_modules::render::render_options;
+use std::collections::BTreeSet;
+
+use addon_modules::config_map::ModuleConfig;
 use addon_modules::{
     ConfigMapError, ConfigValuesError, EnabledScriptError, KubeConfig, ModuleSet, ScriptRunner,
 };
@@ -22,12 +25,51 @@ pub enum ApplyError {
 }
 
 /// What applying a ConfigMap version did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Applied {
     /// The config changed.
-    Changed,
-    /// Same config as before.
+    Changed(ConfigChange),
+    /// Same config as before (a change of metadata only, or the operator's own write).
     Unchanged,
+}
+
+/// Which parts of the ConfigMap changed, what upstream's KubeConfigManager reports.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfigChange {
+    /// `global` changed, was added or deleted.
+    pub global: bool,
+    /// Some `<key>Enabled` changed, was added or deleted.
+    pub flags: bool,
+    /// Modules (kebab-case) whose `<key>` section or `<key>Maintenance` changed.
+    pub modules: BTreeSet<String>,
+}
+
+impl ConfigChange {
+    /// The difference between `old` and `new`.
+    pub fn between(old: &KubeConfig, new: &KubeConfig) -> ConfigChange {
+        let mut change = ConfigChange {
+            global: old.global != new.global,
+            ..ConfigChange::default()
+        };
+        let keys: BTreeSet<&String> = old.modules.keys().chain(new.modules.keys()).collect();
+        let empty = ModuleConfig::default();
+        for key in keys {
+            let before = old.modules.get(key).unwrap_or(&empty);
+            let after = new.modules.get(key).unwrap_or(&empty);
+            if before.enabled != after.enabled {
+                change.flags = true;
+            }
+            if before.values != after.values || before.unmanaged != after.unmanaged {
+                let name = if after.module_name.is_empty() {
+                    &before.module_name
+                } else {
+                    &after.module_name
+                };
+                change.modules.insert(name.clone());
+            }
+        }
+        change
+    }
 }
 
 /// Why `module render` failed.
@@ -119,8 +161,9 @@ impl Live {
         if set.config() == &config {
             return Ok(Applied::Unchanged);
         }
+        let change = ConfigChange::between(set.config(), &config);
         set.apply_config(config)?;
-        Ok(Applied::Changed)
+        Ok(Applied::Changed(change))
     }
 
     /// Renders `module` with its values now (`Value::Null` for a module without a chart, as
