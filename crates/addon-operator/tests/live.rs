@@ -29,6 +29,32 @@ fn modules_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../modules")
 }
 
+/// Which modules the operator runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Modules {
+    /// The repository's `modules/` alone.
+    Repository,
+    /// Plus a second modules path with `blocker`, a module that deploys into the namespace
+    /// `d8-blocker` without creating it: it fails, so the first converge does not end, until
+    /// the test creates that namespace.
+    WithBlocker,
+}
+
+/// Writes the `blocker` module's path under `dir`.
+fn write_blocker(dir: &Path) -> PathBuf {
+    let path = dir.join("extra-modules");
+    let module = path.join("030-blocker");
+    std::fs::create_dir_all(module.join("templates")).unwrap();
+    std::fs::write(path.join("values.yaml"), "blockerEnabled: true\n").unwrap();
+    std::fs::write(module.join("Chart.yaml"), "name: blocker\nversion: 0.1.0\n").unwrap();
+    std::fs::write(
+        module.join("templates/configmap.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: blocker\n  namespace: d8-blocker\n",
+    )
+    .unwrap();
+    path
+}
+
 /// The running operator; killed when the test ends.
 struct Operator {
     _child: Child,
@@ -36,14 +62,19 @@ struct Operator {
 }
 
 impl Operator {
-    async fn start() -> Operator {
+    async fn start(modules: Modules) -> Operator {
         let dir = tempfile::tempdir().unwrap();
+        let mut modules_dirs = modules_dir().into_os_string();
+        if modules == Modules::WithBlocker {
+            modules_dirs.push(":");
+            modules_dirs.push(write_blocker(dir.path()));
+        }
         let log = std::fs::File::create(dir.path().join("log")).unwrap();
         let child = Command::new(BIN)
             .arg("start")
             .arg("--embedded-cluster")
             .arg("--modules-dir")
-            .arg(modules_dir())
+            .arg(modules_dirs)
             .arg("--tmp-dir")
             .arg(dir.path())
             .arg("--global-hooks-dir")
@@ -210,7 +241,7 @@ fn config_map(data: &[(&str, &str)]) -> ConfigMap {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn module_render_follows_the_config_map_and_matches_the_offline_render() {
-    let op = Operator::start().await;
+    let op = Operator::start(Modules::Repository).await;
 
     // Without a ConfigMap: static values and the `<key>Enabled` flags of modules/values.yaml.
     assert_eq!(
@@ -341,14 +372,14 @@ async fn release_status(secrets: &Api<Secret>, name: &str) -> Option<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn enabled_modules_are_deployed_disabled_ones_uninstalled_and_stale_releases_purged() {
-    let op = Operator::start().await;
+    let op = Operator::start(Modules::WithBlocker).await;
     let client = op.client().await;
     let secrets: Api<Secret> = Api::namespaced(client.clone(), "default");
     let config_maps: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
     let deployments: Api<Deployment> = Api::namespaced(client.clone(), "d8-echo-server");
 
-    // echo-server deploys (its chart has its namespace); cron-reporter fails and is retried
-    // while its namespace does not exist.
+    // echo-server and cron-reporter deploy (their charts have their namespaces); blocker fails
+    // and is retried while its namespace does not exist.
     op.wait_for("echo-server's release", || async {
         let status = release_status(&secrets, "sh.helm.release.v1.echo-server.v1").await?;
         (status == "deployed").then_some(())
@@ -364,16 +395,16 @@ async fn enabled_modules_are_deployed_disabled_ones_uninstalled_and_stale_releas
         .unwrap();
     let checksum = &secret.metadata.labels.unwrap()["moduleChecksum"];
     assert_eq!(checksum.len(), 32, "{checksum}");
-    op.wait_for("cron-reporter to fail", || async {
+    op.wait_for("blocker to fail", || async {
         op.log()
-            .contains("module step failed, will retry module=\"cron-reporter\"")
+            .contains("module step failed, will retry module=\"blocker\"")
             .then_some(())
     })
     .await;
     assert!(!op.log().contains("addon-operator is ready"));
 
     // A release of no module, written by Helm, with its object: purged after the first
-    // converge, which ends once cron-reporter's namespace exists and its retry succeeds.
+    // converge, which ends once blocker's namespace exists and its retry succeeds.
     let stale: Secret = serde_json::from_str(include_str!(
         "../../addon-releases/tests/fixtures/helm-v4-release-secret.json"
     ))
@@ -396,7 +427,7 @@ async fn enabled_modules_are_deployed_disabled_ones_uninstalled_and_stale_releas
         .create(&PostParams::default(), &config_map_named("demo-cm"))
         .await
         .unwrap();
-    create_namespace(&client, "d8-cron-reporter").await;
+    create_namespace(&client, "d8-blocker").await;
     op.wait_for("the stale release to be purged", || async {
         let gone = secrets
             .get_opt("sh.helm.release.v1.demo.v1")
@@ -460,7 +491,7 @@ async fn enabled_modules_are_deployed_disabled_ones_uninstalled_and_stale_releas
         (deployment_gone && releases.items.is_empty()).then_some(())
     })
     .await;
-    op.wait_for_enabled(r#"{"enabledModules":["cron-reporter"]}"#)
+    op.wait_for_enabled(r#"{"enabledModules":["blocker","cron-reporter"]}"#)
         .await;
 }
 
@@ -481,13 +512,13 @@ fn config_map_named(name: &str) -> ConfigMap {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_serves_probes_converge_status_and_the_metrics_of_module_runs() {
-    let op = Operator::start().await;
+    let op = Operator::start(Modules::WithBlocker).await;
     assert_eq!(op.get("/healthz").await, (200, String::new()));
 
-    // cron-reporter fails until its namespace exists: the first converge is not done.
-    op.wait_for("cron-reporter to fail", || async {
+    // blocker fails until its namespace exists: the first converge is not done.
+    op.wait_for("blocker to fail", || async {
         op.log()
-            .contains("module step failed, will retry module=\"cron-reporter\"")
+            .contains("module step failed, will retry module=\"blocker\"")
             .then_some(())
     })
     .await;
@@ -506,7 +537,7 @@ async fn http_serves_probes_converge_status_and_the_metrics_of_module_runs() {
     assert_eq!(json["STARTUP_CONVERGE_NOT_STARTED"], false, "{json}");
 
     let errors = op
-        .wait_for_metric(r#"addon_operator_module_run_errors_total{module="cron-reporter"}"#)
+        .wait_for_metric(r#"addon_operator_module_run_errors_total{module="blocker"}"#)
         .await;
     assert!(!errors.ends_with(" 0"), "{errors}");
     let metrics = op.get("/metrics").await.1;
@@ -530,7 +561,7 @@ async fn http_serves_probes_converge_status_and_the_metrics_of_module_runs() {
 
     // Once the namespace exists the retry succeeds and the operator is ready.
     let client = op.client().await;
-    create_namespace(&client, "d8-cron-reporter").await;
+    create_namespace(&client, "d8-blocker").await;
     op.wait_for("readiness", || async {
         (op.get("/readyz").await == (200, "Startup converge done.\n".to_owned())).then_some(())
     })
@@ -558,9 +589,9 @@ const RELOAD_ALL: &str = r#"addon_operator_convergence_total{activation="ReloadA
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_module_section_change_runs_that_module_alone_and_global_or_enabled_changes_run_all() {
-    let op = Operator::start().await;
+    // The repository's modules deploy out of the box: the operator becomes ready.
+    let op = Operator::start(Modules::Repository).await;
     let client = op.client().await;
-    create_namespace(&client, "d8-cron-reporter").await;
     op.wait_for("readiness", || async {
         (op.get("/readyz").await.0 == 200).then_some(())
     })
