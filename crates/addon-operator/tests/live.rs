@@ -558,6 +558,12 @@ async fn http_serves_probes_converge_status_and_the_metrics_of_module_runs() {
     let ticks = op.wait_for_metric("addon_operator_live_ticks ").await;
     assert_ne!(ticks, "addon_operator_live_ticks 0");
     assert_eq!(op.get("/metrics/hooks").await, (200, String::new()));
+    assert!(
+        op.get("/")
+            .await
+            .1
+            .contains("<title>addon-operator</title>")
+    );
 
     // Once the namespace exists the retry succeeds and the operator is ready.
     let client = op.client().await;

@@ -27,6 +27,7 @@ pub struct HttpState {
 pub struct Routes {
     router: Router,
     listing: Vec<String>,
+    title: String,
 }
 
 const BUILT_IN: &[(&str, &str)] = &[
@@ -59,7 +60,15 @@ impl Routes {
                 .iter()
                 .map(|(path, _)| format!("GET {path}"))
                 .collect(),
+            title: "shell-operator".to_owned(),
         }
+    }
+
+    /// The operator's name in the title of `/` (`shell-operator` unless set).
+    #[must_use]
+    pub fn titled(mut self, title: &str) -> Self {
+        title.clone_into(&mut self.title);
+        self
     }
 
     /// Adds `method_router` at `path`; `method` is what `/discovery` shows for it.
@@ -76,17 +85,16 @@ impl Routes {
         for line in &self.listing {
             let _ = writeln!(discovery, "{line}");
         }
-        let index = index_page(&self.listing);
+        let index = index_page(&self.title, &self.listing);
         self.router
             .route("/discovery", get(move || async move { discovery }))
             .route("/", get(move || async move { Html(index) }))
     }
 }
 
-fn index_page(listing: &[String]) -> String {
-    let mut html = String::from(
-        "<html><head><title>shell-operator</title></head><body>\n<h1>shell-operator</h1>\n<ul>\n",
-    );
+fn index_page(title: &str, listing: &[String]) -> String {
+    let mut html =
+        format!("<html><head><title>{title}</title></head><body>\n<h1>{title}</h1>\n<ul>\n");
     for line in listing {
         let path = line.split_once(' ').map_or(line.as_str(), |(_, p)| p);
         let note = BUILT_IN

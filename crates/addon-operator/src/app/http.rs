@@ -35,6 +35,7 @@ pub async fn start(
         readiness: Arc::clone(&status) as Arc<dyn operator_http::ReadinessProbe>,
     };
     let router = Routes::new(state)
+        .titled("addon-operator")
         .mount(
             Method::GET,
             "/status/converge",

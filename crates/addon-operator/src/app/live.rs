@@ -214,3 +214,40 @@ pub struct RenderedModule {
     /// The values it was rendered with: `{"global": ..., "<key>": ...}`.
     pub values: Value,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(pairs: &[(&str, &str)]) -> KubeConfig {
+        let data = pairs.iter().map(|&(k, v)| (k.into(), v.into())).collect();
+        KubeConfig::parse(&data).unwrap()
+    }
+
+    #[test]
+    fn a_change_names_global_the_flags_and_the_modules_whose_section_changed() {
+        let old = config(&[
+            ("echoServer", "replicas: 1"),
+            ("cronReporterEnabled", "true"),
+        ]);
+        let same = ConfigChange::between(&old, &old);
+        assert_eq!(same, ConfigChange::default());
+
+        let new = config(&[
+            ("global", "a: 1"),
+            ("echoServer", "replicas: 2"),
+            ("cronReporterEnabled", "false"),
+        ]);
+        let change = ConfigChange::between(&old, &new);
+        assert!(change.global && change.flags, "{change:?}");
+        assert_eq!(change.modules, BTreeSet::from(["echo-server".to_owned()]));
+
+        // A section deleted names its module too; a flag alone names none.
+        let change = ConfigChange::between(&old, &config(&[("cronReporterEnabled", "true")]));
+        assert_eq!(change.modules, BTreeSet::from(["echo-server".to_owned()]));
+        assert!(!change.global && !change.flags);
+        let change =
+            ConfigChange::between(&config(&[]), &config(&[("echoServerEnabled", "false")]));
+        assert!(change.flags && change.modules.is_empty(), "{change:?}");
+    }
+}
