@@ -13,8 +13,8 @@ use kube::runtime::watcher::{self, Event};
 use operator_metrics::AddonMetrics;
 use tokio_util::sync::CancellationToken;
 
-use crate::app::converge::{self, Trigger};
 use crate::app::live::{Applied, ApplyError, ConfigChange, Live};
+use crate::app::trigger::{self, Trigger};
 
 /// Reads the ConfigMap now; `None` data when it does not exist.
 pub async fn read_initial(
@@ -90,13 +90,9 @@ pub async fn watch(
 /// What a change makes the converger do (reference §4.5): a `global` change or another set
 /// of enabled modules converges all modules; a section change runs only those of its
 /// modules that are enabled; a disabled module's section only changes its values.
-pub fn route(
-    change: &ConfigChange,
-    before: &[String],
-    after: &[String],
-) -> Option<converge::Event> {
+pub fn route(change: &ConfigChange, before: &[String], after: &[String]) -> Option<trigger::Event> {
     if change.global || before != after {
-        return Some(converge::Event::Converge);
+        return Some(trigger::Event::Converge);
     }
     let modules: BTreeSet<String> = change
         .modules
@@ -104,7 +100,7 @@ pub fn route(
         .filter(|m| after.contains(m))
         .cloned()
         .collect();
-    (!modules.is_empty()).then_some(converge::Event::RunModules(modules))
+    (!modules.is_empty()).then_some(trigger::Event::RunModules(modules))
 }
 
 fn apply(
@@ -154,7 +150,7 @@ pub async fn recalculate(live: &Live, metrics: &AddonMetrics, cancel: &Cancellat
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::converge::Event;
+    use crate::app::trigger::Event;
 
     fn names(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| (*s).to_owned()).collect()

@@ -11,6 +11,7 @@ mod live;
 pub mod metrics;
 mod retries;
 pub mod status;
+pub mod trigger;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -25,9 +26,10 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
 
-use self::converge::{ConvergeConfig, Converger, Event, Trigger};
+use self::converge::{ConvergeConfig, Converger};
 use self::metrics::AppMetrics;
 use self::status::ConvergeStatus;
+use self::trigger::{Event, Trigger};
 
 /// The `component` label of the client's `kubernetes_client_request_*` metrics.
 const KUBE_CLIENT_COMPONENT: &str = "main";
