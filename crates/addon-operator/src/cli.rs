@@ -76,6 +76,18 @@ pub struct StartArgs {
     /// [env: ADDON_OPERATOR_NAMESPACE, SHELL_OPERATOR_NAMESPACE] [default: the client's namespace]
     #[arg(long)]
     pub namespace: Option<String>,
+    /// Address to serve `/metrics`, `/healthz`, `/readyz` and `/status/converge` on
+    /// [env: ADDON_OPERATOR_LISTEN_ADDRESS, SHELL_OPERATOR_LISTEN_ADDRESS] [default: 0.0.0.0]
+    #[arg(long = "prometheus-listen-address", visible_alias = "listen-address")]
+    pub listen_address: Option<String>,
+    /// Port of that server [env: ADDON_OPERATOR_LISTEN_PORT, SHELL_OPERATOR_LISTEN_PORT]
+    /// [default: 9650]
+    #[arg(long = "prometheus-listen-port", visible_alias = "listen-port")]
+    pub listen_port: Option<String>,
+    /// Prefix of the self metrics [env: ADDON_OPERATOR_PROMETHEUS_METRICS_PREFIX,
+    /// SHELL_OPERATOR_PROMETHEUS_METRICS_PREFIX] [default: addon_operator_]
+    #[arg(long)]
+    pub prometheus_metrics_prefix: Option<String>,
     /// Name of the ConfigMap with config values [env: ADDON_OPERATOR_CONFIG_MAP]
     /// [default: addon-operator]
     #[arg(long)]

@@ -8,6 +8,11 @@ use shell_operator::config::{ConfigError, EnvSource, LogConfig, LogFormat, LogLe
 
 use crate::cli::StartArgs;
 
+/// Default of `--prometheus-listen-port` (shell-operator's is 9115).
+pub const DEFAULT_LISTEN_PORT: u16 = 9650;
+/// Default of `--prometheus-metrics-prefix`.
+pub const DEFAULT_METRICS_PREFIX: &str = "addon_operator_";
+
 /// Environment variable names.
 pub mod env {
     /// `--modules-dir`.
@@ -32,6 +37,18 @@ pub mod env {
     pub const NAMESPACE_SHELL: &str = "SHELL_OPERATOR_NAMESPACE";
     /// `--config-map`.
     pub const CONFIG_MAP: &str = "ADDON_OPERATOR_CONFIG_MAP";
+    /// `--prometheus-listen-address`.
+    pub const LISTEN_ADDRESS: &str = "ADDON_OPERATOR_LISTEN_ADDRESS";
+    /// `--prometheus-listen-address`, shell-operator's name (a fallback upstream).
+    pub const LISTEN_ADDRESS_SHELL: &str = "SHELL_OPERATOR_LISTEN_ADDRESS";
+    /// `--prometheus-listen-port`.
+    pub const LISTEN_PORT: &str = "ADDON_OPERATOR_LISTEN_PORT";
+    /// `--prometheus-listen-port`, shell-operator's name (a fallback upstream).
+    pub const LISTEN_PORT_SHELL: &str = "SHELL_OPERATOR_LISTEN_PORT";
+    /// `--prometheus-metrics-prefix`.
+    pub const PROMETHEUS_METRICS_PREFIX: &str = "ADDON_OPERATOR_PROMETHEUS_METRICS_PREFIX";
+    /// `--prometheus-metrics-prefix`, shell-operator's name (a fallback upstream).
+    pub const PROMETHEUS_METRICS_PREFIX_SHELL: &str = "SHELL_OPERATOR_PROMETHEUS_METRICS_PREFIX";
     /// `--kube-context`.
     pub const KUBE_CONTEXT: &str = "KUBE_CONTEXT";
     /// `--kube-config`.
@@ -73,6 +90,10 @@ pub struct Config {
     pub namespace: String,
     /// `--config-map`.
     pub config_map: String,
+    /// `--prometheus-listen-address` and `--prometheus-listen-port`.
+    pub listen: operator_http::ListenConfig,
+    /// `--prometheus-metrics-prefix`.
+    pub metrics_prefix: String,
     /// `--kube-context`.
     pub kube_context: Option<String>,
     /// `--kube-config`.
@@ -117,15 +138,7 @@ impl Config {
         );
         let unnumbered_modules_order = match order_text {
             None => 1,
-            Some(text) => {
-                text.trim()
-                    .parse()
-                    .map_err(|e: std::num::ParseIntError| ConfigError {
-                        flag: "unnumbered-modules-order",
-                        value: text.clone(),
-                        reason: e.to_string(),
-                    })?
-            }
+            Some(text) => parse_number("unnumbered-modules-order", &text)?,
         };
         let embedded_cluster_kubeconfig = r
             .non_empty(
@@ -136,15 +149,7 @@ impl Config {
             .unwrap_or_else(|| tmp_dir.join("embedded-kubeconfig.yaml"));
         let helm_history_max = match r.non_empty(&a.helm_history_max, env::HELM_HISTORY_MAX) {
             None => addon_releases::releases::DEFAULT_HISTORY_MAX,
-            Some(text) => {
-                text.trim()
-                    .parse()
-                    .map_err(|e: std::num::ParseIntError| ConfigError {
-                        flag: "helm-history-max",
-                        value: text.clone(),
-                        reason: e.to_string(),
-                    })?
-            }
+            Some(text) => parse_number("helm-history-max", &text)?,
         };
         let extra_labels = match r.non_empty(&a.crd_extra_labels, env::CRD_EXTRA_LABELS) {
             None => BTreeMap::new(),
@@ -161,7 +166,28 @@ impl Config {
                 "resources-monitor-interval",
             )?
             .unwrap_or(crate::app::converge::DEFAULT_MONITOR_INTERVAL);
+        let listen_port = match either(&a.listen_port, env::LISTEN_PORT, env::LISTEN_PORT_SHELL) {
+            None => DEFAULT_LISTEN_PORT,
+            Some(text) => parse_number("prometheus-listen-port", &text)?,
+        };
+        let listen = operator_http::ListenConfig {
+            address: either(
+                &a.listen_address,
+                env::LISTEN_ADDRESS,
+                env::LISTEN_ADDRESS_SHELL,
+            )
+            .unwrap_or_else(|| operator_http::DEFAULT_LISTEN_ADDRESS.to_owned()),
+            port: listen_port,
+        };
+        let metrics_prefix = either(
+            &a.prometheus_metrics_prefix,
+            env::PROMETHEUS_METRICS_PREFIX,
+            env::PROMETHEUS_METRICS_PREFIX_SHELL,
+        )
+        .unwrap_or_else(|| DEFAULT_METRICS_PREFIX.to_owned());
         Ok(Config {
+            listen,
+            metrics_prefix,
             resources_monitor_interval: (!resources_monitor_interval.is_zero())
                 .then_some(resources_monitor_interval),
             helm_history_max,
@@ -212,6 +238,20 @@ impl Config {
     }
 }
 
+/// An unsigned number given to `flag`, surrounding blanks ignored.
+fn parse_number<T>(flag: &'static str, text: &str) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr<Err = std::num::ParseIntError>,
+{
+    text.trim()
+        .parse()
+        .map_err(|e: std::num::ParseIntError| ConfigError {
+            flag,
+            value: text.to_owned(),
+            reason: e.to_string(),
+        })
+}
+
 /// `k=v,k2=v2`, as upstream's `--crd-extra-labels`.
 fn parse_labels(text: &str) -> Result<BTreeMap<String, String>, String> {
     let mut out = BTreeMap::new();
@@ -249,6 +289,26 @@ mod tests {
         );
         assert_eq!(c.unnumbered_modules_order, 1);
         assert!(!c.embedded_cluster);
+        assert_eq!(c.listen.address, "0.0.0.0");
+        assert_eq!(c.listen.port, 9650);
+        assert_eq!(c.metrics_prefix, "addon_operator_");
+    }
+
+    #[test]
+    fn listen_address_port_and_prefix_fall_back_to_shell_operator_names() {
+        let vars = env(&[
+            ("SHELL_OPERATOR_LISTEN_ADDRESS", "10.0.0.1"),
+            ("ADDON_OPERATOR_LISTEN_PORT", "19650"),
+            ("SHELL_OPERATOR_LISTEN_PORT", "9115"),
+            ("SHELL_OPERATOR_PROMETHEUS_METRICS_PREFIX", "d8_"),
+        ]);
+        let c = Config::resolve(&StartArgs::default(), &vars).unwrap();
+        assert_eq!(c.listen.address, "10.0.0.1");
+        assert_eq!(c.listen.port, 19650);
+        assert_eq!(c.metrics_prefix, "d8_");
+        let bad = env(&[("ADDON_OPERATOR_LISTEN_PORT", "http")]);
+        let err = Config::resolve(&StartArgs::default(), &bad).unwrap_err();
+        assert_eq!(err.flag, "prometheus-listen-port");
     }
 
     #[test]

@@ -39,4 +39,4 @@ pub use chart::{ChartError, ChartRecord};
 pub use error::{DecodeError, ReleaseError};
 pub use objects::ObjectKey;
 pub use release::{Release, Status};
-pub use releases::{Desired, Health, Outcome, Releases, ReleasesConfig, UpgradeReason};
+pub use releases::{Desired, Health, Outcome, Releases, ReleasesConfig, RunTimings, UpgradeReason};

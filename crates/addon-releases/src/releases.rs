@@ -2,6 +2,7 @@
 //! upgrade, install or upgrade it, uninstall it, list the releases of the namespace.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
@@ -98,6 +99,16 @@ pub enum Outcome {
     },
 }
 
+/// How long the parts of [`Releases::run_timed`] took (upstream's `helm_operation_seconds`
+/// operations `check-upgrade` and `upgrade`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunTimings {
+    /// Reading the history and deciding whether to upgrade; zero when the step failed before.
+    pub check_upgrade: Duration,
+    /// Writing the revision and applying the objects; `None` when there was no upgrade.
+    pub upgrade: Option<Duration>,
+}
+
 /// What [`Releases::health`] found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Health {
@@ -146,6 +157,36 @@ impl Releases {
     /// Brings the release to `desired`: pending revisions are dropped, then it is upgraded if
     /// it does not exist, is not `deployed`, has another checksum or misses an object.
     pub async fn run(&self, desired: &Desired) -> Result<Outcome, ReleaseError> {
+        self.run_timed(desired).await.0
+    }
+
+    /// [`Releases::run`], and how long its check and its upgrade took, whatever the result.
+    pub async fn run_timed(
+        &self,
+        desired: &Desired,
+    ) -> (Result<Outcome, ReleaseError>, RunTimings) {
+        let mut upgrade_started = None;
+        let started = Instant::now();
+        let result = self.run_inner(desired, &mut upgrade_started).await;
+        let upgrade = upgrade_started.map(|at: Instant| at.elapsed());
+        let check_upgrade = match upgrade_started {
+            Some(at) => at.duration_since(started),
+            None => started.elapsed(),
+        };
+        (
+            result,
+            RunTimings {
+                check_upgrade,
+                upgrade,
+            },
+        )
+    }
+
+    async fn run_inner(
+        &self,
+        desired: &Desired,
+        upgrade_started: &mut Option<Instant>,
+    ) -> Result<Outcome, ReleaseError> {
         let name = desired.name.as_str();
         let manifest_error = |source| ReleaseError::Manifest {
             release: name.to_owned(),
@@ -176,6 +217,7 @@ impl Releases {
             let version = history.last().map(Release::version).unwrap_or_default();
             return Ok(Outcome::Unchanged { version });
         };
+        *upgrade_started = Some(Instant::now());
         let targets = targets
             .into_iter()
             .zip(&rendered)

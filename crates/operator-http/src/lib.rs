@@ -1,9 +1,10 @@
 //! The operator's HTTP server on `--listen-address:--listen-port` (default `0.0.0.0:9115`).
 //!
 //! Routes: `/metrics` (self metrics), `/metrics/hooks` (metrics written by hooks), `/discovery`
-//! (one `METHOD /path` per line), `/` (a small HTML help) and, beyond upstream, `/healthz` (200
-//! while the process serves) and `/readyz` (200 only when [`Readiness`] says so, else 503 with the
-//! reason). Other binaries mount more routes with [`Routes::mount`].
+//! (one `METHOD /path` per line), `/` (a small HTML help), `/healthz` (200 while the process
+//! serves) and `/readyz`, answered by the operator's [`ReadinessProbe`] (shell-operator's
+//! [`Readiness`]: 200, else 503 with the reason). Other binaries mount more routes with
+//! [`Routes::mount`] (addon-operator: `/status/converge`, on port 9650).
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -19,7 +20,7 @@
 //! let state = HttpState {
 //!     self_metrics: Arc::new(registry),
 //!     hook_metrics: Arc::new(HookMetricsStore::default()),
-//!     readiness: readiness.clone(),
+//!     readiness: Arc::new(readiness.clone()),
 //! };
 //! let listener = bind(&ListenConfig::default()).await?;
 //! serve(listener, Routes::new(state).into_router(), CancellationToken::new()).await
@@ -32,7 +33,7 @@ mod routes;
 mod serve;
 
 pub use exposition::{RenderError, TextExposition};
-pub use readiness::{HaMode, NotReady, Readiness};
+pub use readiness::{HaMode, NotReady, Readiness, ReadinessProbe};
 pub use routes::{HttpState, Routes};
 pub use serve::{
     DEFAULT_LISTEN_ADDRESS, DEFAULT_LISTEN_PORT, ListenConfig, ServeError, bind, serve,

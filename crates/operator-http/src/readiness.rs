@@ -1,7 +1,18 @@
-//! The shared readiness state behind `/readyz`, set by the operator as startup progresses.
+//! What `/readyz` answers: the [`ReadinessProbe`] an operator hands to the server, and
+//! shell-operator's [`Readiness`], set as its startup progresses.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+
+use axum::http::StatusCode;
+
+/// Decides `/readyz`: the status code and the body. Each operator has its own answer
+/// (shell-operator: hooks loaded, onStartup and Synchronization done; addon-operator: the first
+/// converge done, with upstream's texts).
+pub trait ReadinessProbe: Send + Sync {
+    /// The answer now.
+    fn probe(&self) -> (StatusCode, String);
+}
 
 /// Whether leader election is on (`--ha`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,6 +105,16 @@ impl Readiness {
             return Err(NotReady::SynchronizationPending);
         }
         Ok(())
+    }
+}
+
+impl ReadinessProbe for Readiness {
+    /// `200 ready`, or `503` with the first missing step.
+    fn probe(&self) -> (StatusCode, String) {
+        match self.check() {
+            Ok(()) => (StatusCode::OK, "ready\n".to_owned()),
+            Err(reason) => (StatusCode::SERVICE_UNAVAILABLE, format!("{reason}\n")),
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
 
 use crate::exposition::TextExposition;
-use crate::readiness::Readiness;
+use crate::readiness::ReadinessProbe;
 
 /// What the built-in routes read.
 #[derive(Clone)]
@@ -20,13 +20,14 @@ pub struct HttpState {
     /// Served on `/metrics/hooks`.
     pub hook_metrics: Arc<dyn TextExposition>,
     /// Decides `/readyz`.
-    pub readiness: Readiness,
+    pub readiness: Arc<dyn ReadinessProbe>,
 }
 
 /// Builder of the router; records every route so `/discovery` can list it.
 pub struct Routes {
     router: Router,
     listing: Vec<String>,
+    title: String,
 }
 
 const BUILT_IN: &[(&str, &str)] = &[
@@ -40,7 +41,7 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("/healthz", "200 while the process is alive"),
     (
         "/readyz",
-        "200 when hooks are loaded, onStartup and Synchronization are done (and leader with HA)",
+        "200 when the operator is ready (shell-operator: hooks loaded, onStartup and Synchronization done; addon-operator: the first converge done)",
     ),
 ];
 
@@ -59,7 +60,15 @@ impl Routes {
                 .iter()
                 .map(|(path, _)| format!("GET {path}"))
                 .collect(),
+            title: "shell-operator".to_owned(),
         }
+    }
+
+    /// The operator's name in the title of `/` (`shell-operator` unless set).
+    #[must_use]
+    pub fn titled(mut self, title: &str) -> Self {
+        title.clone_into(&mut self.title);
+        self
     }
 
     /// Adds `method_router` at `path`; `method` is what `/discovery` shows for it.
@@ -76,17 +85,16 @@ impl Routes {
         for line in &self.listing {
             let _ = writeln!(discovery, "{line}");
         }
-        let index = index_page(&self.listing);
+        let index = index_page(&self.title, &self.listing);
         self.router
             .route("/discovery", get(move || async move { discovery }))
             .route("/", get(move || async move { Html(index) }))
     }
 }
 
-fn index_page(listing: &[String]) -> String {
-    let mut html = String::from(
-        "<html><head><title>shell-operator</title></head><body>\n<h1>shell-operator</h1>\n<ul>\n",
-    );
+fn index_page(title: &str, listing: &[String]) -> String {
+    let mut html =
+        format!("<html><head><title>{title}</title></head><body>\n<h1>{title}</h1>\n<ul>\n");
     for line in listing {
         let path = line.split_once(' ').map_or(line.as_str(), |(_, p)| p);
         let note = BUILT_IN
@@ -122,8 +130,5 @@ async fn healthz() -> StatusCode {
 }
 
 async fn readyz(State(state): State<HttpState>) -> Response {
-    match state.readiness.check() {
-        Ok(()) => (StatusCode::OK, "ready\n").into_response(),
-        Err(reason) => (StatusCode::SERVICE_UNAVAILABLE, format!("{reason}\n")).into_response(),
-    }
+    state.readiness.probe().into_response()
 }

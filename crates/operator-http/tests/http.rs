@@ -77,7 +77,7 @@ fn fixture() -> (HttpState, SelfMetrics, Arc<HookMetricsStore>, Readiness) {
     let state = HttpState {
         self_metrics: Arc::new(registry),
         hook_metrics: hooks.clone(),
-        readiness: readiness.clone(),
+        readiness: Arc::new(readiness.clone()),
     };
     (state, metrics, hooks, readiness)
 }

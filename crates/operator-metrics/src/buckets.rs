@@ -19,3 +19,7 @@ pub const KUBE_EVENT_BUCKETS: &[f64] = &[
 pub const KUBE_CLIENT_BUCKETS: &[f64] = &[
     0.0, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0,
 ];
+
+/// addon-operator's `buckets_1msTo10s` (module runs, the helm step, helm operations): the same
+/// bounds as [`KUBE_EVENT_BUCKETS`].
+pub const ADDON_BUCKETS: &[f64] = KUBE_EVENT_BUCKETS;

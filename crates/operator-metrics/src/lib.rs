@@ -22,6 +22,7 @@
 //! assert!(text.contains("shell_operator_hook_run_success_total{hook=\"hook.sh\",binding=\"kubernetes\",queue=\"main\"} 1"));
 //! ```
 
+mod addon;
 mod buckets;
 mod common;
 mod config;
@@ -32,8 +33,13 @@ mod labels;
 mod live_ticks;
 mod process;
 
+pub use addon::{
+    ACTIVATION_OPERATOR_STARTUP, ACTIVATION_RELOAD_ALL_MODULES, AbsentResourceLabels,
+    ActivationLabels, AddonMetrics, HelmOperation, HelmOperationLabels, ModuleActivationLabels,
+    ModuleLabels,
+};
 pub use buckets::{
-    HOOK_RUN_BUCKETS, KUBE_CLIENT_BUCKETS, KUBE_EVENT_BUCKETS, QUEUE_ACTION_BUCKETS,
+    ADDON_BUCKETS, HOOK_RUN_BUCKETS, KUBE_CLIENT_BUCKETS, KUBE_EVENT_BUCKETS, QUEUE_ACTION_BUCKETS,
 };
 pub use common::{CommonMetrics, LIVE_TICKS_INTERVAL, SelfMetrics};
 pub use config::{DEFAULT_PREFIX, MetricsConfig};

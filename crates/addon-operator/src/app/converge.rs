@@ -7,45 +7,24 @@
 //! then on the resources monitor checks every release at an interval and runs a module whose
 //! release is not `deployed` or misses an object (upstream's auto-heal).
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use addon_releases::{ChartError, ChartRecord, Desired, Health, Outcome, ReleaseError, Releases};
 use error_report::Report;
+use operator_metrics::{
+    ACTIVATION_OPERATOR_STARTUP, ACTIVATION_RELOAD_ALL_MODULES, AddonMetrics, HelmOperation,
+};
 use serde_json::Value;
 use task_queue::RetryBackoff;
-use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::live::{Live, RenderModuleError};
 use crate::app::retries::{Retries, Step};
-
-/// What makes the converger act; one closed set, consumed by [`Converger::run`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Event {
-    /// The enabled modules or the values were (re)calculated: converge all modules.
-    Converge,
-}
-
-/// Sends [`Event`]s to the converger. The channel holds one event: a pending one already
-/// covers any later one, since a converge reads the state of the moment it runs.
-#[derive(Debug, Clone)]
-pub struct Trigger(mpsc::Sender<Event>);
-
-impl Trigger {
-    /// A trigger and the receiving end for [`Converger::run`].
-    pub fn channel() -> (Trigger, mpsc::Receiver<Event>) {
-        let (tx, rx) = mpsc::channel(1);
-        (Trigger(tx), rx)
-    }
-
-    /// Asks for `event`; dropped when one is already pending.
-    pub fn send(&self, event: Event) {
-        // Full: an event is pending and covers this one. Closed: the converger stopped.
-        let _ = self.0.try_send(event);
-    }
-}
+use crate::app::status::ConvergeStatus;
+use crate::app::trigger::{Event, Events};
 
 /// Why a module step failed.
 #[derive(Debug, thiserror::Error)]
@@ -117,11 +96,22 @@ pub struct Converger {
     retries: Retries,
     /// The first converge finished with every module deployed, the purge ran.
     first_done: bool,
+    /// Converges started so far; the first is `OperatorStartup`.
+    converges: u64,
+    metrics: AddonMetrics,
+    status: Arc<ConvergeStatus>,
 }
 
 impl Converger {
     /// A converger over `live`, deploying through `releases`.
-    pub fn new(live: Arc<Live>, releases: Releases, config: ConvergeConfig) -> Converger {
+    /// Records into `metrics`; tells `status` how far the converges are.
+    pub fn new(
+        live: Arc<Live>,
+        releases: Releases,
+        config: ConvergeConfig,
+        metrics: AddonMetrics,
+        status: Arc<ConvergeStatus>,
+    ) -> Converger {
         Converger {
             live,
             releases,
@@ -129,12 +119,25 @@ impl Converger {
             enabled: Vec::new(),
             retries: Retries::default(),
             first_done: false,
+            converges: 0,
+            metrics,
+            status,
         }
     }
 
-    /// Handles events and retries until `cancel` or until every [`Trigger`] is dropped. A step
+    /// The `activation` label of module runs: `OperatorStartup` until the first converge is
+    /// done (its retries included), then empty, as upstream HEAD labels them.
+    fn activation(&self) -> &'static str {
+        if self.first_done {
+            ""
+        } else {
+            ACTIVATION_OPERATOR_STARTUP
+        }
+    }
+
+    /// Handles events and retries until `cancel` or until every [`crate::app::trigger::Trigger`] is dropped. A step
     /// that has started finishes before the loop looks at `cancel` again.
-    pub async fn run(mut self, mut events: mpsc::Receiver<Event>, cancel: CancellationToken) {
+    pub async fn run(mut self, mut events: Events, cancel: CancellationToken) {
         // The monitor starts after the first converge.
         let mut next_monitor: Option<Instant> = None;
         loop {
@@ -152,6 +155,9 @@ impl Converger {
             };
             match wake {
                 Wake::Event(Event::Converge) => self.converge(&cancel).await,
+                Wake::Event(Event::RunModules(modules)) => {
+                    self.run_modules(&modules, &cancel).await;
+                }
                 Wake::Retry => self.retry_due(&cancel).await,
                 Wake::Monitor => {
                     self.monitor(&cancel).await;
@@ -164,13 +170,14 @@ impl Converger {
             if !self.first_done && self.retries.is_empty() && !cancel.is_cancelled() {
                 self.purge().await;
                 self.first_done = true;
-                self.live.set_ready();
+                self.status.first_done();
                 tracing::info!("first converge done, addon-operator is ready");
                 next_monitor = self
                     .config
                     .monitor_interval
                     .map(|i| Instant::now() + with_jitter(i));
             }
+            self.status.set_tasks(self.retries.len());
         }
     }
 
@@ -187,11 +194,15 @@ impl Converger {
             match self.releases.health(&module).await {
                 Ok(Health::Healthy | Health::NoRelease) => {}
                 Ok(Health::NotDeployed(status)) => {
+                    self.metrics.release_redeployed(&module);
                     tracing::warn!(module, %status, "release is not deployed, running the module");
                     self.step(&module, Step::Run).await;
                 }
                 Ok(Health::Absent(objects)) => {
                     let absent: Vec<String> = objects.iter().map(ToString::to_string).collect();
+                    for resource in &absent {
+                        self.metrics.absent_resource(&module, resource);
+                    }
                     tracing::warn!(
                         module,
                         ?absent,
@@ -208,6 +219,14 @@ impl Converger {
 
     /// Uninstalls modules no longer enabled (in reverse order), then runs every enabled one.
     async fn converge(&mut self, cancel: &CancellationToken) {
+        let started = Instant::now();
+        let activation = if self.converges == 0 {
+            ACTIVATION_OPERATOR_STARTUP
+        } else {
+            ACTIVATION_RELOAD_ALL_MODULES
+        };
+        self.converges += 1;
+        self.status.first_started();
         let enabled = self.live.enabled_modules();
         let ordered: Vec<String> = self.live.read(|set| {
             let mut modules: Vec<_> = set
@@ -227,17 +246,31 @@ impl Converger {
             .cloned()
             .collect();
         self.enabled = ordered.clone();
-        for module in disabled {
+        let steps: Vec<(String, Step)> = disabled
+            .into_iter()
+            .map(|m| (m, Step::Delete))
+            .chain(ordered.into_iter().map(|m| (m, Step::Run)))
+            .collect();
+        for (done, (module, step)) in steps.iter().enumerate() {
             if cancel.is_cancelled() {
                 return;
             }
-            self.step(&module, Step::Delete).await;
+            self.status.set_tasks(steps.len() - done);
+            self.step(module, *step).await;
         }
-        for module in ordered {
+        self.metrics.convergence(activation, started.elapsed());
+    }
+
+    /// Runs these modules alone, in module order; a module no longer enabled is skipped (upstream:
+    /// a ModuleRun of a disabled module is a no-op).
+    async fn run_modules(&mut self, modules: &BTreeSet<String>, cancel: &CancellationToken) {
+        for module in self.enabled.clone() {
             if cancel.is_cancelled() {
                 return;
             }
-            self.step(&module, Step::Run).await;
+            if modules.contains(&module) {
+                self.step(&module, Step::Run).await;
+            }
         }
     }
 
@@ -259,13 +292,23 @@ impl Converger {
     }
 
     async fn step(&mut self, module: &str, step: Step) {
+        let activation = self.activation();
+        let started = Instant::now();
         let result = match step {
-            Step::Run => self.module_run(module).await,
+            Step::Run => self.module_run(module, activation).await,
             Step::Delete => self.module_delete(module).await,
         };
+        if step == Step::Run {
+            self.metrics
+                .module_run(module, activation, started.elapsed());
+        }
         match result {
             Ok(()) => self.retries.succeed(module),
             Err(e) => {
+                match step {
+                    Step::Run => self.metrics.module_run_error(module),
+                    Step::Delete => self.metrics.module_delete_error(module),
+                }
                 let delay = self
                     .retries
                     .fail(module, step, Instant::now(), &self.config.backoff);
@@ -281,9 +324,16 @@ impl Converger {
     }
 
     /// ModuleRun of an enabled module: beforeHelm hooks (not yet), the helm step, afterHelm
-    /// hooks (not yet).
-    pub async fn module_run(&self, module: &str) -> Result<(), ModuleRunError> {
-        if let Some(outcome) = self.helm_step(module).await? {
+    /// hooks (not yet); `activation` labels its metrics.
+    pub async fn module_run(&self, module: &str, activation: &str) -> Result<(), ModuleRunError> {
+        let started = Instant::now();
+        let result = self.helm_step(module, activation).await;
+        // Modules without a chart have no helm step to measure, as upstream.
+        if !matches!(result, Ok(None)) {
+            self.metrics
+                .module_helm(module, activation, started.elapsed());
+        }
+        if let Some(outcome) = result? {
             match outcome {
                 Outcome::Deployed { version, reason } => {
                     tracing::info!(module, version, ?reason, "module release deployed");
@@ -298,7 +348,12 @@ impl Converger {
 
     /// The helm step: render with the live values, then bring the release up to date; `None`
     /// for a module without a chart.
-    async fn helm_step(&self, module: &str) -> Result<Option<Outcome>, ModuleRunError> {
+    async fn helm_step(
+        &self,
+        module: &str,
+        activation: &str,
+    ) -> Result<Option<Outcome>, ModuleRunError> {
+        let started = Instant::now();
         let rendered =
             self.live
                 .render_release(module)
@@ -310,6 +365,12 @@ impl Converger {
         let Some(rendered) = rendered else {
             return Ok(None);
         };
+        self.metrics.helm_operation(
+            module,
+            activation,
+            HelmOperation::Template,
+            started.elapsed(),
+        );
         let path = self
             .live
             .read(|set| set.module(module).map(|m| m.path.clone()))
@@ -339,14 +400,21 @@ impl Converger {
             manifest: rendered.release.manifest,
             notes: rendered.release.notes,
         };
-        let outcome =
-            self.releases
-                .run(&desired)
-                .await
-                .map_err(|source| ModuleRunError::Release {
-                    module: module.to_owned(),
-                    source,
-                })?;
+        let (result, timings) = self.releases.run_timed(&desired).await;
+        self.metrics.helm_operation(
+            module,
+            activation,
+            HelmOperation::CheckUpgrade,
+            timings.check_upgrade,
+        );
+        if let Some(upgrade) = timings.upgrade {
+            self.metrics
+                .helm_operation(module, activation, HelmOperation::Upgrade, upgrade);
+        }
+        let outcome = result.map_err(|source| ModuleRunError::Release {
+            module: module.to_owned(),
+            source,
+        })?;
         Ok(Some(outcome))
     }
 
@@ -402,15 +470,5 @@ mod tests {
             );
         }
         assert_eq!(with_jitter(Duration::ZERO), Duration::ZERO);
-    }
-
-    #[tokio::test]
-    async fn a_pending_event_absorbs_later_ones() {
-        let (trigger, mut rx) = Trigger::channel();
-        trigger.send(Event::Converge);
-        trigger.send(Event::Converge);
-        drop(trigger);
-        assert_eq!(rx.recv().await, Some(Event::Converge));
-        assert_eq!(rx.recv().await, None);
     }
 }

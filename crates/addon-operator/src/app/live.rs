@@ -1,9 +1,11 @@
 //! The live module state the debug routes read and the ConfigMap watcher updates.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{PoisonError, RwLock};
 
 use addon_modules::render::render_options;
+use std::collections::BTreeSet;
+
+use addon_modules::config_map::ModuleConfig;
 use addon_modules::{
     ConfigMapError, ConfigValuesError, EnabledScriptError, KubeConfig, ModuleSet, ScriptRunner,
 };
@@ -23,12 +25,51 @@ pub enum ApplyError {
 }
 
 /// What applying a ConfigMap version did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Applied {
     /// The config changed.
-    Changed,
-    /// Same config as before.
+    Changed(ConfigChange),
+    /// Same config as before (a change of metadata only, or the operator's own write).
     Unchanged,
+}
+
+/// Which parts of the ConfigMap changed, what upstream's KubeConfigManager reports.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfigChange {
+    /// `global` changed, was added or deleted.
+    pub global: bool,
+    /// Some `<key>Enabled` changed, was added or deleted.
+    pub flags: bool,
+    /// Modules (kebab-case) whose `<key>` section or `<key>Maintenance` changed.
+    pub modules: BTreeSet<String>,
+}
+
+impl ConfigChange {
+    /// The difference between `old` and `new`.
+    pub fn between(old: &KubeConfig, new: &KubeConfig) -> ConfigChange {
+        let mut change = ConfigChange {
+            global: old.global != new.global,
+            ..ConfigChange::default()
+        };
+        let keys: BTreeSet<&String> = old.modules.keys().chain(new.modules.keys()).collect();
+        let empty = ModuleConfig::default();
+        for key in keys {
+            let before = old.modules.get(key).unwrap_or(&empty);
+            let after = new.modules.get(key).unwrap_or(&empty);
+            if before.enabled != after.enabled {
+                change.flags = true;
+            }
+            if before.values != after.values || before.unmanaged != after.unmanaged {
+                let name = if after.module_name.is_empty() {
+                    &before.module_name
+                } else {
+                    &after.module_name
+                };
+                change.modules.insert(name.clone());
+            }
+        }
+        change
+    }
 }
 
 /// Why `module render` failed.
@@ -56,8 +97,6 @@ pub struct Live {
     scripts: ScriptRunner,
     namespace: String,
     renderer: HelmRenderer,
-    /// The first converge finished (upstream's readiness flag).
-    ready: AtomicBool,
 }
 
 impl Live {
@@ -69,18 +108,7 @@ impl Live {
             scripts,
             namespace,
             renderer: HelmRenderer::new(),
-            ready: AtomicBool::new(false),
         }
-    }
-
-    /// Marks the first converge as done.
-    pub fn set_ready(&self) {
-        self.ready.store(true, Ordering::Release);
-    }
-
-    /// Whether the first converge is done.
-    pub fn is_ready(&self) -> bool {
-        self.ready.load(Ordering::Acquire)
     }
 
     /// The enabled modules, sorted, as of the last successful calculation.
@@ -133,8 +161,9 @@ impl Live {
         if set.config() == &config {
             return Ok(Applied::Unchanged);
         }
+        let change = ConfigChange::between(set.config(), &config);
         set.apply_config(config)?;
-        Ok(Applied::Changed)
+        Ok(Applied::Changed(change))
     }
 
     /// Renders `module` with its values now (`Value::Null` for a module without a chart, as
@@ -184,4 +213,41 @@ pub struct RenderedModule {
     pub release: RenderedRelease,
     /// The values it was rendered with: `{"global": ..., "<key>": ...}`.
     pub values: Value,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(pairs: &[(&str, &str)]) -> KubeConfig {
+        let data = pairs.iter().map(|&(k, v)| (k.into(), v.into())).collect();
+        KubeConfig::parse(&data).unwrap()
+    }
+
+    #[test]
+    fn a_change_names_global_the_flags_and_the_modules_whose_section_changed() {
+        let old = config(&[
+            ("echoServer", "replicas: 1"),
+            ("cronReporterEnabled", "true"),
+        ]);
+        let same = ConfigChange::between(&old, &old);
+        assert_eq!(same, ConfigChange::default());
+
+        let new = config(&[
+            ("global", "a: 1"),
+            ("echoServer", "replicas: 2"),
+            ("cronReporterEnabled", "false"),
+        ]);
+        let change = ConfigChange::between(&old, &new);
+        assert!(change.global && change.flags, "{change:?}");
+        assert_eq!(change.modules, BTreeSet::from(["echo-server".to_owned()]));
+
+        // A section deleted names its module too; a flag alone names none.
+        let change = ConfigChange::between(&old, &config(&[("cronReporterEnabled", "true")]));
+        assert_eq!(change.modules, BTreeSet::from(["echo-server".to_owned()]));
+        assert!(!change.global && !change.flags);
+        let change =
+            ConfigChange::between(&config(&[]), &config(&[("echoServerEnabled", "false")]));
+        assert!(change.flags && change.modules.is_empty(), "{change:?}");
+    }
 }

@@ -1,12 +1,17 @@
 //! `addon-operator start`: find the modules, serve the debug socket, start the embedded cluster
 //! or connect to one, read and watch the ConfigMap, and deploy the enabled modules' Helm
-//! releases on every change, until shutdown. Hooks are not run yet.
+//! releases on every change, until shutdown; serve metrics and probes over HTTP. Hooks are not
+//! run yet.
 
 mod config_map;
 pub mod converge;
 mod debug;
+mod http;
 mod live;
+pub mod metrics;
 mod retries;
+pub mod status;
+pub mod trigger;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -21,7 +26,13 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
 
-use self::converge::{ConvergeConfig, Converger, Event, Trigger};
+use self::converge::{ConvergeConfig, Converger};
+use self::metrics::AppMetrics;
+use self::status::ConvergeStatus;
+use self::trigger::{Event, Trigger};
+
+/// The `component` label of the client's `kubernetes_client_request_*` metrics.
+const KUBE_CLIENT_COMPONENT: &str = "main";
 
 pub use self::live::{Applied, ApplyError, Live, RenderModuleError, RenderedModule};
 
@@ -54,6 +65,9 @@ pub enum StartError {
     /// The debug socket (or `--debug-http-addr`) could not be set up.
     #[error("start debug endpoint")]
     DebugEndpoint(#[source] debug_socket::ServeError),
+    /// `--prometheus-listen-address:--prometheus-listen-port` could not be bound.
+    #[error("start http server")]
+    Http(#[source] operator_http::ServeError),
     /// The embedded cluster did not start.
     #[error("start embedded cluster")]
     EmbeddedCluster(#[source] embedded_apiserver::Error),
@@ -166,6 +180,21 @@ async fn run(
     servers: &CancellationToken,
     cluster: &mut Option<embedded_apiserver::EmbeddedCluster>,
 ) -> Result<(), StartError> {
+    let metrics = AppMetrics::new(&config.metrics_prefix);
+    let status = Arc::new(ConvergeStatus::default());
+    http::start(
+        &config.listen,
+        &metrics,
+        Arc::clone(&status),
+        tracker,
+        servers.clone(),
+    )
+    .await
+    .map_err(StartError::Http)?;
+    tracker.spawn(operator_metrics::run_live_ticks(
+        metrics.common.clone(),
+        servers.clone(),
+    ));
     let kube_config = if config.embedded_cluster {
         let started =
             shell_operator::app::start_embedded_cluster(&config.embedded_cluster_kubeconfig)
@@ -182,8 +211,13 @@ async fn run(
         .await
         .map_err(StartError::Kube)?
     };
-    let client =
-        kube::Client::try_from(kube_config).map_err(|e| StartError::Kube(e.to_string()))?;
+    let client = shell_operator::app::build_client(
+        kube_config,
+        &metrics.kube_client,
+        KUBE_CLIENT_COMPONENT,
+        false,
+    )
+    .map_err(StartError::Kube)?;
     let namespace = if config.namespace.is_empty() {
         client.default_namespace().to_owned()
     } else {
@@ -222,7 +256,7 @@ async fn run(
         "config values loaded"
     );
     let (trigger, events) = Trigger::channel();
-    if config_map::recalculate(&live, servers).await {
+    if config_map::recalculate(&live, &metrics.addon, servers).await {
         trigger.send(Event::Converge);
     }
 
@@ -248,6 +282,8 @@ async fn run(
             backoff: task_queue::RetryBackoff::default(),
             monitor_interval: config.resources_monitor_interval,
         },
+        metrics.addon.clone(),
+        status,
     );
     tracker.spawn(converger.run(events, servers.clone()));
     tracker.spawn(config_map::watch(
@@ -255,6 +291,7 @@ async fn run(
         config.config_map.clone(),
         live,
         trigger,
+        metrics.addon.clone(),
         servers.clone(),
     ));
     shutdown.cancelled().await;

@@ -80,6 +80,11 @@ impl Retries {
         self.failing.contains_key(module)
     }
 
+    /// How many steps are failing.
+    pub fn len(&self) -> usize {
+        self.failing.len()
+    }
+
     /// No step is failing.
     pub fn is_empty(&self) -> bool {
         self.failing.is_empty()

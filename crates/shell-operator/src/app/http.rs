@@ -29,7 +29,7 @@ pub async fn start(
     let state = HttpState {
         self_metrics: metrics.exposition.clone(),
         hook_metrics: Arc::clone(&metrics.hooks) as Arc<dyn operator_http::TextExposition>,
-        readiness,
+        readiness: Arc::new(readiness),
     };
     let router = Routes::new(state).into_router();
     tracker.spawn(async move {

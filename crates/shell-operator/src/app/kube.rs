@@ -122,7 +122,10 @@ pub async fn load_kube_config(
         .map_err(|e| format!("find kubernetes configuration: {e}"))
 }
 
-fn build_client(
+/// A client from `config` whose requests are counted in `kubernetes_client_request_*` with
+/// `component`, and logged when `log` is set (`--debug-kubernetes-api`); addon-operator builds
+/// its client with it too.
+pub fn build_client(
     config: kube::Config,
     metrics: &KubeClientMetrics,
     component: &'static str,

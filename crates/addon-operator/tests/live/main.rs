@@ -10,6 +10,8 @@
     reason = "integration tests fail by panicking"
 )]
 
+mod http;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -29,6 +31,32 @@ fn modules_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../modules")
 }
 
+/// Which modules the operator runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Modules {
+    /// The repository's `modules/` alone.
+    Repository,
+    /// Plus a second modules path with `blocker`, a module that deploys into the namespace
+    /// `d8-blocker` without creating it: it fails, so the first converge does not end, until
+    /// the test creates that namespace.
+    WithBlocker,
+}
+
+/// Writes the `blocker` module's path under `dir`.
+fn write_blocker(dir: &Path) -> PathBuf {
+    let path = dir.join("extra-modules");
+    let module = path.join("030-blocker");
+    std::fs::create_dir_all(module.join("templates")).unwrap();
+    std::fs::write(path.join("values.yaml"), "blockerEnabled: true\n").unwrap();
+    std::fs::write(module.join("Chart.yaml"), "name: blocker\nversion: 0.1.0\n").unwrap();
+    std::fs::write(
+        module.join("templates/configmap.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: blocker\n  namespace: d8-blocker\n",
+    )
+    .unwrap();
+    path
+}
+
 /// The running operator; killed when the test ends.
 struct Operator {
     _child: Child,
@@ -36,20 +64,28 @@ struct Operator {
 }
 
 impl Operator {
-    async fn start() -> Operator {
+    async fn start(modules: Modules) -> Operator {
         let dir = tempfile::tempdir().unwrap();
+        let mut modules_dirs = modules_dir().into_os_string();
+        if modules == Modules::WithBlocker {
+            modules_dirs.push(":");
+            modules_dirs.push(write_blocker(dir.path()));
+        }
         let log = std::fs::File::create(dir.path().join("log")).unwrap();
         let child = Command::new(BIN)
             .arg("start")
             .arg("--embedded-cluster")
             .arg("--modules-dir")
-            .arg(modules_dir())
+            .arg(modules_dirs)
             .arg("--tmp-dir")
             .arg(dir.path())
             .arg("--global-hooks-dir")
             .arg(dir.path().join("no-global-hooks"))
             .arg("--debug-unix-socket")
             .arg(dir.path().join("debug.socket"))
+            // Parallel tests: a free port each, on loopback only.
+            .args(["--prometheus-listen-address", "127.0.0.1"])
+            .args(["--prometheus-listen-port", "0"])
             .env("ADDON_OPERATOR_RESOURCES_MONITOR_INTERVAL", "1s")
             .env("HELM_IGNORE_RELEASE", "keep-me")
             .stdout(log.try_clone().unwrap())
@@ -65,6 +101,41 @@ impl Operator {
         })
         .await;
         op
+    }
+
+    /// The HTTP server's address, from its log line.
+    async fn http_addr(&self) -> String {
+        let re = regex::Regex::new(r"http server listening addr=(\S+)").unwrap();
+        self.wait_for("the http server", || async {
+            re.captures(&self.log()).map(|c| c[1].to_owned())
+        })
+        .await
+    }
+
+    /// `GET path` on the HTTP server: the status code and the body.
+    async fn get(&self, path: &str) -> (u16, String) {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let mut stream = tokio::net::TcpStream::connect(self.http_addr().await)
+            .await
+            .unwrap();
+        let request = format!("GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await.unwrap();
+        let (head, body) = response.split_once("\r\n\r\n").unwrap();
+        let code = head.split(' ').nth(1).unwrap().parse().unwrap();
+        (code, body.to_owned())
+    }
+
+    /// Waits until `/metrics` has a line starting with `prefix` (a metric and its labels).
+    async fn wait_for_metric(&self, prefix: &str) -> String {
+        self.wait_for(&format!("metric {prefix}"), || async {
+            let (_, text) = self.get("/metrics").await;
+            text.lines()
+                .find(|l| l.starts_with(prefix))
+                .map(str::to_owned)
+        })
+        .await
     }
 
     fn socket(&self) -> PathBuf {
@@ -172,7 +243,7 @@ fn config_map(data: &[(&str, &str)]) -> ConfigMap {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn module_render_follows_the_config_map_and_matches_the_offline_render() {
-    let op = Operator::start().await;
+    let op = Operator::start(Modules::Repository).await;
 
     // Without a ConfigMap: static values and the `<key>Enabled` flags of modules/values.yaml.
     assert_eq!(
@@ -303,14 +374,14 @@ async fn release_status(secrets: &Api<Secret>, name: &str) -> Option<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn enabled_modules_are_deployed_disabled_ones_uninstalled_and_stale_releases_purged() {
-    let op = Operator::start().await;
+    let op = Operator::start(Modules::WithBlocker).await;
     let client = op.client().await;
     let secrets: Api<Secret> = Api::namespaced(client.clone(), "default");
     let config_maps: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
     let deployments: Api<Deployment> = Api::namespaced(client.clone(), "d8-echo-server");
 
-    // echo-server deploys (its chart has its namespace); cron-reporter fails and is retried
-    // while its namespace does not exist.
+    // echo-server and cron-reporter deploy (their charts have their namespaces); blocker fails
+    // and is retried while its namespace does not exist.
     op.wait_for("echo-server's release", || async {
         let status = release_status(&secrets, "sh.helm.release.v1.echo-server.v1").await?;
         (status == "deployed").then_some(())
@@ -326,18 +397,18 @@ async fn enabled_modules_are_deployed_disabled_ones_uninstalled_and_stale_releas
         .unwrap();
     let checksum = &secret.metadata.labels.unwrap()["moduleChecksum"];
     assert_eq!(checksum.len(), 32, "{checksum}");
-    op.wait_for("cron-reporter to fail", || async {
+    op.wait_for("blocker to fail", || async {
         op.log()
-            .contains("module step failed, will retry module=\"cron-reporter\"")
+            .contains("module step failed, will retry module=\"blocker\"")
             .then_some(())
     })
     .await;
     assert!(!op.log().contains("addon-operator is ready"));
 
     // A release of no module, written by Helm, with its object: purged after the first
-    // converge, which ends once cron-reporter's namespace exists and its retry succeeds.
+    // converge, which ends once blocker's namespace exists and its retry succeeds.
     let stale: Secret = serde_json::from_str(include_str!(
-        "../../addon-releases/tests/fixtures/helm-v4-release-secret.json"
+        "../../../addon-releases/tests/fixtures/helm-v4-release-secret.json"
     ))
     .unwrap();
     secrets
@@ -358,12 +429,7 @@ async fn enabled_modules_are_deployed_disabled_ones_uninstalled_and_stale_releas
         .create(&PostParams::default(), &config_map_named("demo-cm"))
         .await
         .unwrap();
-    let mut ns = Namespace::default();
-    ns.metadata.name = Some("d8-cron-reporter".into());
-    Api::<Namespace>::all(client.clone())
-        .create(&PostParams::default(), &ns)
-        .await
-        .unwrap();
+    create_namespace(&client, "d8-blocker").await;
     op.wait_for("the stale release to be purged", || async {
         let gone = secrets
             .get_opt("sh.helm.release.v1.demo.v1")
@@ -427,8 +493,17 @@ async fn enabled_modules_are_deployed_disabled_ones_uninstalled_and_stale_releas
         (deployment_gone && releases.items.is_empty()).then_some(())
     })
     .await;
-    op.wait_for_enabled(r#"{"enabledModules":["cron-reporter"]}"#)
+    op.wait_for_enabled(r#"{"enabledModules":["blocker","cron-reporter"]}"#)
         .await;
+}
+
+async fn create_namespace(client: &kube::Client, name: &str) {
+    let mut ns = Namespace::default();
+    ns.metadata.name = Some(name.into());
+    Api::<Namespace>::all(client.clone())
+        .create(&PostParams::default(), &ns)
+        .await
+        .unwrap();
 }
 
 fn config_map_named(name: &str) -> ConfigMap {
