@@ -148,13 +148,14 @@ pub enum RunError {
     Outcome(#[from] OutcomeError),
 }
 
-/// The four values files of one run, removed when dropped unless kept.
+/// The four values files of one run, removed after it unless kept.
 struct ValuesFiles {
     config_values: PathBuf,
     values: PathBuf,
     config_patch: PathBuf,
     values_patch: PathBuf,
     keep: TmpFiles,
+    removed: bool,
 }
 
 impl ValuesFiles {
@@ -167,6 +168,7 @@ impl ValuesFiles {
             config_patch: file("config-values-json-patch.json"),
             values_patch: file("values-json-patch.json"),
             keep,
+            removed: false,
         }
     }
 
@@ -220,11 +222,33 @@ async fn write_new(path: &Path, data: &[u8]) -> std::io::Result<()> {
     file.flush().await
 }
 
-/// Removing the files must not wait for an async context (a dropped run still removes them);
-/// these are four short unlinks, as `hook-exec` does for its own files.
+impl ValuesFiles {
+    /// Reads both patch files, then removes all files unless kept.
+    async fn finish(mut self) -> Result<(Vec<u8>, Vec<u8>), (PathBuf, std::io::Error)> {
+        let read =
+            async |path: &PathBuf| tokio::fs::read(path).await.map_err(|e| (path.clone(), e));
+        let patches = match (
+            read(&self.config_patch).await,
+            read(&self.values_patch).await,
+        ) {
+            (Ok(config), Ok(values)) => Ok((config, values)),
+            (Err(e), _) | (_, Err(e)) => Err(e),
+        };
+        if self.keep == TmpFiles::Remove {
+            for path in self.paths() {
+                let _ = tokio::fs::remove_file(path).await;
+            }
+        }
+        self.removed = true;
+        patches
+    }
+}
+
+/// A run whose future is dropped mid-way (or that failed) still removes its files, which may
+/// hold secrets; these are four short unlinks, as `hook-exec` does for its own files.
 impl Drop for ValuesFiles {
     fn drop(&mut self) {
-        if self.keep == TmpFiles::Keep {
+        if self.removed || self.keep == TmpFiles::Keep {
             return;
         }
         for path in self.paths() {
@@ -294,18 +318,15 @@ pub async fn run_addon_hook(
             message,
         });
     }
-    let read = |path: PathBuf| async {
-        tokio::fs::read(&path)
+    let (config_patch, values_patch) =
+        files
+            .finish()
             .await
-            .map_err(|source| RunError::Files {
+            .map_err(|(path, source)| RunError::Files {
                 hook: name.clone(),
                 path,
                 source,
-            })
-    };
-    let config_patch = read(files.config_patch.clone()).await?;
-    let values_patch = read(files.values_patch.clone()).await?;
-    drop(files);
+            })?;
     let outputs = OutputFiles {
         config_patch: &config_patch,
         values_patch: &values_patch,
