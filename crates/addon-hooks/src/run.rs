@@ -161,12 +161,14 @@ struct ValuesFiles {
 impl ValuesFiles {
     fn new(dir: &Path, hook: &str, keep: TmpFiles) -> ValuesFiles {
         let safe = hook_exec::safe_file_name(hook);
-        let file = |what: &str| dir.join(format!("{safe}.{what}-{}", uuid::Uuid::new_v4()));
+        // Named like hook-exec's files: `hook-<safe name>-<what>-<uuid>.json`.
+        let file =
+            |what: &str| dir.join(format!("hook-{safe}-{what}-{}.json", uuid::Uuid::new_v4()));
         ValuesFiles {
-            config_values: file("config-values.json"),
-            values: file("values.json"),
-            config_patch: file("config-values-json-patch.json"),
-            values_patch: file("values-json-patch.json"),
+            config_values: file("config-values"),
+            values: file("values"),
+            config_patch: file("config-values-json-patch"),
+            values_patch: file("values-json-patch"),
             keep,
             removed: false,
         }

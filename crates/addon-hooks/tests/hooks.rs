@@ -485,3 +485,54 @@ echo '{"operation":"Delete","kind":"ConfigMap","namespace":"ns","name":"old"}' >
     assert_eq!(outcome.metrics.len(), 1);
     assert_eq!(outcome.object_patches.len(), 1);
 }
+
+#[tokio::test]
+async fn kept_files_stay_for_debugging_and_a_cancelled_run_removes_its_files() {
+    let fx = Fixture::new();
+    hook(
+        &fx.module_dir(),
+        "hooks/a-quick.sh",
+        BEFORE_HELM,
+        r#"echo '{"op":"add","path":"/someModule/param3","value":"x"}' > "$VALUES_JSON_PATCH_PATH""#,
+    );
+    hook(&fx.module_dir(), "hooks/b-slow.sh", BEFORE_HELM, "sleep 30");
+    let state = module_state(&fx);
+    let hooks = fx.module_hooks().await;
+    let input = state.input(&hooks[0].owner, LifecycleBinding::BeforeHelm);
+
+    let mut keep = fx.run_config();
+    keep.tmp_files = hook_exec::TmpFiles::Keep;
+    let outcome = run_addon_hook(&keep, &hooks[0], &input, &CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(outcome.values_patch.len(), 1);
+    let kept: Vec<String> = std::fs::read_dir(&fx.tmp)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        kept.len(),
+        7,
+        "four values files, the binding context, metrics and object patches: {kept:?}"
+    );
+    assert!(
+        kept.iter()
+            .any(|n| n.starts_with("hook-hooks-a-quick-sh-values-json-patch-")),
+        "{kept:?}"
+    );
+    for entry in std::fs::read_dir(&fx.tmp).unwrap() {
+        std::fs::remove_file(entry.unwrap().path()).unwrap();
+    }
+
+    let cancel = CancellationToken::new();
+    let stop = cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        stop.cancel();
+    });
+    let err = run_addon_hook(&fx.run_config(), &hooks[1], &input, &cancel)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RunError::Exec { .. }), "{err}");
+    assert!(fx.tmp_is_empty());
+}
