@@ -272,15 +272,13 @@ pub async fn run_addon_hook(
             hook: name.clone(),
             source,
         })?;
+    let files_err = |(path, source): (PathBuf, std::io::Error)| RunError::Files {
+        hook: name.clone(),
+        path,
+        source,
+    };
     let files = ValuesFiles::new(&config.tmp_dir, &name, config.tmp_files);
-    files
-        .create(input)
-        .await
-        .map_err(|(path, source)| RunError::Files {
-            hook: name.clone(),
-            path,
-            source,
-        })?;
+    files.create(input).await.map_err(files_err)?;
     let mut spec = HookRunSpec::new(hook.hook.path.clone(), config.tmp_dir.clone(), &name);
     spec.base_env = config.env.clone();
     spec.extra_env = files.env();
@@ -316,19 +314,11 @@ pub async fn run_addon_hook(
         })?;
     if let Some(message) = output.failure_message() {
         return Err(RunError::Failed {
-            hook: name,
+            hook: name.clone(),
             message,
         });
     }
-    let (config_patch, values_patch) =
-        files
-            .finish()
-            .await
-            .map_err(|(path, source)| RunError::Files {
-                hook: name.clone(),
-                path,
-                source,
-            })?;
+    let (config_patch, values_patch) = files.finish().await.map_err(files_err)?;
     let outputs = OutputFiles {
         config_patch: &config_patch,
         values_patch: &values_patch,
