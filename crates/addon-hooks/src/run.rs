@@ -224,11 +224,19 @@ async fn write_new(path: &Path, data: &[u8]) -> std::io::Result<()> {
     file.flush().await
 }
 
+/// A patch file, refused past `hook-exec`'s limit for output files.
+async fn read_limited(path: &Path) -> std::io::Result<Vec<u8>> {
+    let limit = hook_exec::MAX_OUTPUT_FILE_BYTES;
+    if tokio::fs::metadata(path).await?.len() > limit {
+        return Err(std::io::Error::other(format!("larger than {limit} bytes")));
+    }
+    tokio::fs::read(path).await
+}
+
 impl ValuesFiles {
     /// Reads both patch files, then removes all files unless kept.
     async fn finish(mut self) -> Result<(Vec<u8>, Vec<u8>), (PathBuf, std::io::Error)> {
-        let read =
-            async |path: &PathBuf| tokio::fs::read(path).await.map_err(|e| (path.clone(), e));
+        let read = async |path: &PathBuf| read_limited(path).await.map_err(|e| (path.clone(), e));
         let patches = match (
             read(&self.config_patch).await,
             read(&self.values_patch).await,
