@@ -19,6 +19,8 @@ pub mod values;
 pub use config_map::{ConfigMapError, KubeConfig, ModuleConfig};
 pub use discovery::{Discovery, DiscoveryError, ModuleDef, discover, split_paths};
 pub use enabled_script::{EnabledScriptError, ModuleState, ScriptRunner};
-pub use module_set::{ConfigValuesError, GlobalDef, ModuleSet, SectionError};
+pub use module_set::{
+    ConfigValuesError, GlobalDef, ModuleSet, SectionError, validate_config_section,
+};
 pub use render::render_options;
 pub use schema::{SchemaError, Schemas, ValuesSchema};

@@ -192,6 +192,16 @@ fn layered(
     }
 }
 
+/// Validates config values (a ConfigMap section, or the result of a hook's config patch) merged
+/// with their config-schema defaults, as a ConfigMap change is checked.
+pub fn validate_config_section(
+    key: &str,
+    values: &Map<String, Value>,
+    schema: Option<&ValuesSchema>,
+) -> Result<(), SectionError> {
+    check(key, values, schema).map_or(Ok(()), Err)
+}
+
 /// Validates a config section merged with its config-schema defaults.
 fn check(
     key: &str,

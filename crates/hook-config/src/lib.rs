@@ -15,7 +15,8 @@
 //! - `CRON_TZ=` is accepted as well as `TZ=` in crontabs;
 //! - v0: an omitted `event` means all events, and full objects are kept (upstream v0 kubernetes
 //!   bindings never fire or crash);
-//! - [`ParseOptions`] allows addon-operator's extra ordered keys (`beforeHelm: 10`, ...).
+//! - [`ParseOptions`] allows addon-operator's extra ordered keys (`beforeHelm: 10`, ...) and
+//!   names the other kind's keys (`beforeHelm` on a global hook) with a message of their own.
 //!
 //! `jqFilter` is kept as text: compiling it (and reporting compile errors as config errors) is
 //! the engine's job.
@@ -82,7 +83,7 @@ pub fn parse_hook_config_with(
 ) -> Result<HookConfig, ConfigError> {
     let mut problems = Problems::default();
     let fail = |problems: Problems| Err(problems.into_error(hook_name));
-    let doc = match load::load_document(raw) {
+    let mut doc = match load::load_document(raw) {
         Ok(doc) => doc,
         Err(message) => {
             problems.push("", message);
@@ -100,6 +101,11 @@ pub fn parse_hook_config_with(
         Version::V0 => schemas::v0(options),
         Version::V1 => schemas::v1(options),
     };
+    for (key, reason) in &options.rejected_keys {
+        if doc.remove(*key).is_some() {
+            problems.push(*key, *reason);
+        }
+    }
     let mut document = serde_json::Value::Object(doc);
     schema::coerce_yaml11_booleans(&schema, &mut document);
     schema::check(&schema, &document, "", &mut problems);

@@ -202,6 +202,28 @@ fn addon_operator_ordered_keys_are_accepted_only_when_allowed() {
 }
 
 #[test]
+fn a_binding_of_the_other_hook_kind_is_named_with_its_own_message() {
+    let text = br#"{"configVersion":"v1","onStartup":1,"beforeHelm":10}"#;
+    let err = parse_hook_config_with("global.sh", text, &ParseOptions::addon_operator_global())
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "load hook 'global.sh' config: beforeHelm is a module hook binding: a global hook cannot have it"
+    );
+    let err = parse_hook_config_with(
+        "hooks/m.sh",
+        b"afterAll: 1",
+        &ParseOptions::addon_operator_module(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "load hook 'hooks/m.sh' config: 2 errors occurred:\n\t* afterAll is a global hook binding: \
+         a module hook cannot have it\n\t* config should have at least 1 properties"
+    );
+}
+
+#[test]
 fn v0_events_are_mapped_and_unknown_ones_rejected() {
     let config = ok(r#"
 onKubernetesEvent:

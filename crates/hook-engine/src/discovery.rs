@@ -70,11 +70,20 @@ pub fn resolve_hooks_dir(dir: &Path) -> Result<PathBuf, DiscoveryError> {
 /// directory named `lib` is loaded (executables there get a warning); `.yaml`, `.json`, `.md` and
 /// `.txt` files are skipped; other files without an executable bit are skipped with a warning.
 pub fn discover_hooks(hooks_dir: &Path) -> Result<Vec<HookFile>, DiscoveryError> {
+    discover_hooks_excluding(hooks_dir, &[])
+}
+
+/// [`discover_hooks`], also skipping directories with one of the `excluded` names at any depth,
+/// silently (addon-operator skips a module's Python `venv`).
+pub fn discover_hooks_excluding(
+    hooks_dir: &Path,
+    excluded: &[&str],
+) -> Result<Vec<HookFile>, DiscoveryError> {
     if !hooks_dir.is_dir() {
         return Err(DiscoveryError::MissingDir(hooks_dir.to_path_buf()));
     }
     let mut found = Vec::new();
-    walk(hooks_dir, hooks_dir, false, &mut found)?;
+    walk(hooks_dir, hooks_dir, false, excluded, &mut found)?;
     // Byte order of the absolute path, as upstream sorts.
     found.sort_by(|a, b| a.path.as_os_str().cmp(b.path.as_os_str()));
     Ok(found)
@@ -84,6 +93,7 @@ fn walk(
     root: &Path,
     dir: &Path,
     in_lib: bool,
+    excluded: &[&str],
     found: &mut Vec<HookFile>,
 ) -> Result<(), DiscoveryError> {
     let read_err = |path: &Path| {
@@ -101,7 +111,11 @@ fn walk(
         }
         let meta = fs::symlink_metadata(&path).map_err(read_err(&path))?;
         if meta.is_dir() {
-            walk(root, &path, in_lib || file_name == LIBRARY_DIR, found)?;
+            if excluded.contains(&&*file_name) {
+                continue;
+            }
+            let in_lib = in_lib || file_name == LIBRARY_DIR;
+            walk(root, &path, in_lib, excluded, found)?;
             continue;
         }
         let rel = relative_name(root, &path);
@@ -175,6 +189,22 @@ mod tests {
         touch(root, "sub/.dir/x.sh", 0o777);
         touch(root, "noexec.sh", 0o644);
         assert_eq!(names(root), vec!["aa/exec.py", "check.py"]);
+    }
+
+    #[test]
+    fn excluded_directories_are_skipped_at_any_depth() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        touch(root, "venv/bin/python3", 0o755);
+        touch(root, "sub/venv/x.sh", 0o755);
+        touch(root, "sub/y.sh", 0o755);
+        let found: Vec<String> = discover_hooks_excluding(root, &["venv"])
+            .unwrap()
+            .into_iter()
+            .map(|h| h.name)
+            .collect();
+        assert_eq!(found, vec!["sub/y.sh"]);
+        assert_eq!(names(root).len(), 3, "nothing is excluded by default");
     }
 
     #[test]

@@ -25,6 +25,6 @@ pub use extensions::{
     SnapshotSource,
 };
 pub use hook::{Hook, HookRegistry};
-pub use loader::{LoadError, LoadOptions, load_hooks};
+pub use loader::{LoadError, LoadOptions, load_hook_files, load_hooks};
 pub use runner::RunnerConfig;
 pub use task::{BindingType, EngineTask, HookRun};

@@ -9,7 +9,7 @@ use hook_config::{ConfigError, ParseOptions};
 use hook_exec::{ConfigRunSpec, DEFAULT_CONFIG_TIMEOUT, ExecError};
 use tokio_util::sync::CancellationToken;
 
-use crate::discovery::{DiscoveryError, discover_hooks};
+use crate::discovery::{DiscoveryError, HookFile, discover_hooks};
 use crate::hook::{Hook, HookRegistry};
 
 /// How hooks are loaded.
@@ -69,12 +69,25 @@ pub async fn load_hooks(
     cancel: &CancellationToken,
 ) -> Result<HookRegistry, LoadError> {
     let files = discover_hooks(hooks_dir)?;
+    let hooks = load_hook_files(files, hooks_dir, options, cancel).await?;
+    Ok(HookRegistry::new(hooks))
+}
+
+/// Runs `<hook> --config` for each of `files` in order (with `working_dir` as working
+/// directory) and validates the output: [`load_hooks`] without the discovery, for callers that
+/// find and name hooks their own way (addon-operator's module hooks).
+pub async fn load_hook_files(
+    files: Vec<HookFile>,
+    working_dir: &Path,
+    options: &LoadOptions,
+    cancel: &CancellationToken,
+) -> Result<Vec<Hook>, LoadError> {
     let mut hooks = Vec::with_capacity(files.len());
     for file in files {
         if cancel.is_cancelled() {
             return Err(LoadError::Cancelled);
         }
-        let mut spec = ConfigRunSpec::new(file.path.clone(), hooks_dir.to_path_buf());
+        let mut spec = ConfigRunSpec::new(file.path.clone(), working_dir.to_path_buf());
         spec.env = options.env.clone();
         spec.timeout = options.config_timeout;
         let stdout = hook_exec::run_config(&spec, cancel)
@@ -94,7 +107,7 @@ pub async fn load_hooks(
         tracing::info!(hook = %file.name, "hook config loaded");
         hooks.push(Hook::new(file, config));
     }
-    Ok(HookRegistry::new(hooks))
+    Ok(hooks)
 }
 
 #[cfg(test)]
