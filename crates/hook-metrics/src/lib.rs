@@ -26,5 +26,5 @@ mod store;
 pub use error::{ApplyError, OperationProblem, ParseError};
 pub use format::CONTENT_TYPE;
 pub use operation::{Labels, MetricKind, MetricOperation, SeriesOperation, ValueOperation};
-pub use parse::{parse_operations, read_metrics_file};
+pub use parse::{parse_operations, read_metrics_file, values_with_offsets};
 pub use store::HookMetricsStore;

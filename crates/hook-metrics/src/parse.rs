@@ -13,23 +13,41 @@ fn line_at(data: &[u8], offset: usize) -> usize {
         .count()
 }
 
+/// Each value of the JSON stream `data` (values one per line or concatenated, as hooks write
+/// `$METRICS_PATH` and addon-operator's patch files) with the byte offset where it starts, leading
+/// whitespace skipped; the iteration ends after the first error.
+pub fn values_with_offsets<'a, T>(
+    data: &'a [u8],
+) -> impl Iterator<Item = Result<(T, usize), serde_json::Error>> + 'a
+where
+    T: serde::de::DeserializeOwned + 'a,
+{
+    let mut stream = serde_json::Deserializer::from_slice(data).into_iter::<T>();
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        let next = stream.next()?;
+        Some(next.map(|value| {
+            let end = stream.byte_offset();
+            let skipped = data[start..end]
+                .iter()
+                .take_while(|b| b.is_ascii_whitespace())
+                .count();
+            let at = start + skipped;
+            start = end;
+            (value, at)
+        }))
+    })
+}
+
 /// Parses and validates every operation; the first bad object fails the whole file.
 pub fn parse_operations(data: &[u8]) -> Result<Vec<MetricOperation>, ParseError> {
     let mut ops = Vec::new();
-    let mut stream = serde_json::Deserializer::from_slice(data).into_iter::<RawOperation>();
-    let mut start = 0;
-    while let Some(next) = stream.next() {
-        let raw = next.map_err(|source| ParseError::Json {
+    for next in values_with_offsets::<RawOperation>(data) {
+        let (raw, at) = next.map_err(|source| ParseError::Json {
             line: source.line(),
             source,
         })?;
-        let end = stream.byte_offset();
-        let skipped = data[start..end]
-            .iter()
-            .take_while(|b| b.is_ascii_whitespace())
-            .count();
-        let line = line_at(data, start + skipped);
-        start = end;
+        let line = line_at(data, at);
         ops.push(
             raw.validate(line)
                 .map_err(|problem| ParseError::Operation { line, problem })?,

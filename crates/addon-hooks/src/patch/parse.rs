@@ -59,10 +59,8 @@ pub fn parse_patch_file(
     data: &[u8],
 ) -> Result<Vec<RawOperation>, PatchParseError> {
     let mut operations = Vec::new();
-    let mut stream = serde_json::Deserializer::from_slice(data).into_iter::<Value>();
-    let mut start = 0;
-    while let Some(next) = stream.next() {
-        let value = next.map_err(|e| PatchParseError {
+    for next in hook_metrics::values_with_offsets::<Value>(data) {
+        let (value, at) = next.map_err(|e| PatchParseError {
             file,
             position: Position {
                 line: e.line(),
@@ -70,13 +68,7 @@ pub fn parse_patch_file(
             },
             message: format!("not a JSON stream: {}", without_position(&e)),
         })?;
-        let end = stream.byte_offset();
-        let skipped = data[start..end]
-            .iter()
-            .take_while(|b| b.is_ascii_whitespace())
-            .count();
-        let position = position_at(data, start + skipped);
-        start = end;
+        let position = position_at(data, at);
         let err = |message: String| PatchParseError {
             file,
             position,
